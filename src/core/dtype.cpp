@@ -23,6 +23,11 @@ constexpr std::array<DTypeInfo, size_t(DType::kCount)> kInfo = {{
     {"I64", 27, 1, 8, false, false},
     {"U8", -1, 1, 1, false, false},
     {"BOOL", -1, 1, 1, false, false},
+    {"U16", -1, 1, 2, false, false},
+    {"U32", -1, 1, 4, false, false},
+    {"U64", -1, 1, 8, false, false},
+    {"F8_E4M3", -1, 1, 1, false, true},
+    {"F8_E5M2", -1, 1, 1, false, true},
     {"Q4_0", 2, 32, 2 + 16, true, false},
     {"Q4_1", 3, 32, 2 + 2 + 16, true, false},
     {"Q5_0", 6, 32, 2 + 4 + 16, true, false},
@@ -83,7 +88,6 @@ std::optional<DType> dtype_from_name(std::string_view name) {
   std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return std::toupper(c); });
   for (size_t i = 0; i < kInfo.size(); ++i)
     if (up == kInfo[i].name) return DType(i);
-  if (up == "F8_E4M3" || up == "F8_E5M2") return std::nullopt;
   if (up == "FP32" || up == "FLOAT32") return DType::F32;
   if (up == "FP16" || up == "FLOAT16") return DType::F16;
   return std::nullopt;
