@@ -37,7 +37,8 @@ void check_not_truncated(SNDFILE* f, const std::string& path) {
               "audio file '{}' is truncated: its header is incomplete", path);
     if (line.rfind("data :", 0) != 0) continue;
     unsigned long long declared = 0, actual = 0;
-    if (std::sscanf(line.c_str(), "data : %llu (should be %llu)", &declared, &actual) != 2) continue;
+    if (std::sscanf(line.c_str(), "data : %llu (should be %llu)", &declared, &actual) != 2)
+      continue;
     bool placeholder = declared == 0 || declared >= 0xFFFFFF00ull;
     RLX_CHECK(placeholder || declared <= actual,
               "audio file '{}' is truncated: its data chunk declares {} bytes but only {} are "
@@ -71,9 +72,8 @@ Audio load_audio(const std::string& path) {
   int err = sf_error(file.get());
   RLX_CHECK(err == SF_ERR_NO_ERROR, "error decoding audio file '{}': {}", path,
             sf_strerror(file.get()));
-  RLX_CHECK(got == info.frames,
-            "audio file '{}' is truncated or corrupt: read {} of {} frames", path, got,
-            info.frames);
+  RLX_CHECK(got == info.frames, "audio file '{}' is truncated or corrupt: read {} of {} frames",
+            path, got, info.frames);
   for (float v : out.samples) {
     RLX_CHECK(std::isfinite(v), "audio file '{}' contains non-finite samples", path);
   }
@@ -107,7 +107,8 @@ Audio resample(const Audio& audio, int target_rate) {
   out.sample_rate = target_rate;
   out.channels = audio.channels;
   const int64_t in_frames = audio.frames();
-  const int64_t out_frames = int64_t(std::llround(double(in_frames) * target_rate / audio.sample_rate));
+  const int64_t out_frames =
+      int64_t(std::llround(double(in_frames) * target_rate / audio.sample_rate));
   out.samples.resize(size_t(out_frames) * size_t(audio.channels));
   if (out_frames == 0) return out;
 
@@ -119,8 +120,8 @@ Audio resample(const Audio& audio, int target_rate) {
       soxr_oneshot(audio.sample_rate, target_rate, unsigned(audio.channels), audio.samples.data(),
                    size_t(in_frames), nullptr, out.samples.data(), size_t(out_frames), &done, &io,
                    &quality, nullptr);
-  RLX_CHECK(err == nullptr, "resampling {} Hz -> {} Hz failed: {}", audio.sample_rate,
-            target_rate, err);
+  RLX_CHECK(err == nullptr, "resampling {} Hz -> {} Hz failed: {}", audio.sample_rate, target_rate,
+            err);
   // soxr_oneshot flushes, so `done` is the full length; keep the size exact regardless.
   out.samples.resize(size_t(done) * size_t(audio.channels));
   out.samples.resize(size_t(out_frames) * size_t(audio.channels), 0.0f);

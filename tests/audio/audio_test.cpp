@@ -11,12 +11,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <numbers>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "rlx/core/error.h"
+#include "support/test_data.h"
 
 namespace fs = std::filesystem;
 using rlx::audio::Audio;
@@ -42,8 +45,12 @@ class TempDir {
   static inline int counter_ = 0;
 };
 
-void put_u16(std::string& s, uint16_t v) { s.append(reinterpret_cast<const char*>(&v), 2); }
-void put_u32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+void put_u16(std::string& s, uint16_t v) {
+  s.append(reinterpret_cast<const char*>(&v), 2);
+}
+void put_u32(std::string& s, uint32_t v) {
+  s.append(reinterpret_cast<const char*>(&v), 4);
+}
 
 // A canonical 44-byte-header WAV. fmt_tag 1 = PCM, 3 = IEEE float. `data` is raw bytes.
 std::string make_wav(int fmt_tag, int bits, int channels, int rate, const std::string& data) {
@@ -94,7 +101,8 @@ std::vector<float> sine(int rate, double freq, double amp, double seconds, int c
 }
 
 // Amplitude of the `freq` component (Goertzel / single-bin DFT) over samples[begin, end).
-double tone_amplitude(const std::vector<float>& x, int rate, double freq, size_t begin, size_t end) {
+double tone_amplitude(const std::vector<float>& x, int rate, double freq, size_t begin,
+                      size_t end) {
   double re = 0, im = 0;
   for (size_t i = begin; i < end; ++i) {
     double ph = 2 * std::numbers::pi * freq * double(i) / rate;
@@ -231,7 +239,8 @@ TEST(Audio, ResamplePreservesToneFrequencyAndAmplitude) {
     int rate;
     double freq;
   };
-  for (Case c : {Case{44100, 1000.0}, Case{8000, 440.0}, Case{48000, 3000.0}, Case{22050, 7000.0}}) {
+  for (Case c :
+       {Case{44100, 1000.0}, Case{8000, 440.0}, Case{48000, 3000.0}, Case{22050, 7000.0}}) {
     Audio a;
     a.sample_rate = c.rate;
     a.channels = 1;
@@ -318,4 +327,32 @@ TEST(Audio, BadFilesGiveErrorsNamingTheFile) {
   // A directory is not an audio file.
   msg = error_of([&] { rlx::audio::load_audio(dir.path().string()); });
   EXPECT_NE(msg, "");
+}
+
+TEST(Audio, ReadsFlacAndRejectsEveryTruncation) {
+  const std::string dir = rlx::test::repo_dir() + "/tests/fixtures/silero_vad/";
+  std::string flac = rlx::test::require_file(dir + "speech_b_44k_stereo.flac");
+  Audio a = rlx::audio::load_audio(flac);
+  EXPECT_EQ(a.sample_rate, 44100);
+  EXPECT_EQ(a.channels, 2);
+  EXPECT_NEAR(a.duration_s(), 3.48, 0.01);
+  // Right channel is 0.5 x left (make_vad_audio.sh), up to s16 rounding.
+  for (int64_t i = 0; i < a.frames(); i += 97) {
+    ASSERT_NEAR(a.samples[size_t(2 * i + 1)], 0.5f * a.samples[size_t(2 * i)], 1.0f / 16384);
+  }
+
+  // Every cut of a WAV or FLAC file (header or data) is an error naming the file, never a
+  // crash or a silently shorter clip (also run under ASan/UBSan).
+  TempDir tmp;
+  for (std::string src : {dir + "speech_b.wav", flac}) {
+    std::ifstream in(rlx::test::require_file(src), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const bool wav = src.ends_with(".wav");
+    for (size_t cut = 1; cut < bytes.size(); cut += wav ? 3001 : 4999) {
+      std::string p = tmp.file("cut" + std::to_string(cut) + (wav ? ".wav" : ".flac"));
+      write_bytes(p, bytes.substr(0, cut));
+      std::string msg = error_of([&] { rlx::audio::load_audio(p); });
+      EXPECT_NE(msg.find(p), std::string::npos) << "cut at " << cut << ": " << msg;
+    }
+  }
 }

@@ -30,4 +30,23 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n, const char*
 void quantize_row(DType t, const float* src, void* dst, int64_t n, const char* what = nullptr);
 bool can_dequantize(DType t);
 
+// Quantizes an activation row to a dot-kernel format (a QuantTraits::vec_dot_type) exactly as
+// ggml's x86 CPU backend does before a matmul: Q8_0/Q8_1 use round-half-even with inverse
+// scale 127/amax (this differs from quantize_row's reference Q8_0, which llama-quantize uses
+// for weights), Q8_K is the reference quantizer, F32/F16/BF16 are conversions.
+void quantize_activation_row(DType vec_dot_type, const float* x, void* dst, int64_t n);
+
+// Bytes of one row of n elements of t (n a multiple of the block size).
+inline int64_t row_bytes(DType t, int64_t n) { return dtype_bytes(t, n); }
+
+// y[r] = vec_dot(row r of W, x_q) for r in [0, rows): W holds `rows` rows of k elements of
+// wtype, x_q one activation row already quantized to wtype's vec_dot_type. Throws for types
+// without a dot kernel.
+void quant_matmul_rows(DType wtype, const void* W, int64_t rows, int64_t k, const void* x_q,
+                       float* y);
+
+// The scalar reference dot kernel of a type (QuantTraits::vec_dot may be a SIMD version that
+// gives the same results); null where none exists. For tests and benchmarks.
+VecDotFn reference_vec_dot(DType t);
+
 }  // namespace rlx

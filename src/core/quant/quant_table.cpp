@@ -1,5 +1,5 @@
-// The traits table: which row functions exist per dtype. Each format's functions live in
-// their own file (quant_<family>.cpp) and are declared in quant_formats.h.
+// The traits table: which row functions exist per dtype. Each format family's functions live
+// in their own file (quant_legacy.cpp, quant_k.cpp, quant_iq4.cpp; dot_*.cpp for the kernels).
 #include <array>
 
 #include "core/quant/quant_formats.h"
@@ -8,6 +8,21 @@
 #include "rlx/core/quant.h"
 
 namespace rlx {
+namespace quant {
+
+void register_formats(QuantTraits* t) {
+  register_legacy(t);
+  register_k(t);
+  register_iq4(t);
+  // Dot kernels: AVX2 where compiled in, else the scalar reference (same results).
+  for (size_t i = 0; i < size_t(DType::kCount); ++i) {
+    VecDotFn fast = avx2_vec_dot(DType(i));
+    t[i].vec_dot = fast ? fast : scalar_vec_dot(DType(i));
+  }
+}
+
+}  // namespace quant
+
 namespace {
 
 void deq_f32(const void* s, float* d, int64_t n) { std::memcpy(d, s, size_t(n) * 4); }
@@ -50,5 +65,29 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n, const char* w
             what ? what : "");
   fn(src, dst, n);
 }
+
+void quantize_activation_row(DType vec_dot_type, const float* x, void* dst, int64_t n) {
+  switch (vec_dot_type) {
+    case DType::Q8_0: quant::quantize_act_q8_0(x, dst, n); return;
+    case DType::Q8_1: quant::quantize_act_q8_1(x, dst, n); return;
+    case DType::Q8_K:
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16: quantize_row(vec_dot_type, x, dst, n); return;
+    default:
+      RLX_CHECK(false, "{} is not an activation format of a dot kernel", dtype_name(vec_dot_type));
+  }
+}
+
+void quant_matmul_rows(DType wtype, const void* W, int64_t rows, int64_t k, const void* x_q,
+                       float* y) {
+  VecDotFn dot = quant_traits(wtype).vec_dot;
+  RLX_CHECK(dot != nullptr, "no dot kernel for weight type {}", dtype_name(wtype));
+  const int64_t stride = dtype_bytes(wtype, k);
+  const auto* w = static_cast<const uint8_t*>(W);
+  for (int64_t r = 0; r < rows; ++r) y[r] = dot(w + r * stride, x_q, k);
+}
+
+VecDotFn reference_vec_dot(DType t) { return quant::scalar_vec_dot(t); }
 
 }  // namespace rlx

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -118,7 +119,7 @@ struct JsonOptions {
   int indent = -1;  // < 0: single line
   bool ensure_ascii = false;
   bool sort_keys = false;
-  std::string item_sep;  // empty: ", " (or "," with indent)
+  std::optional<std::string> item_sep;  // default ", " (or "," with indent)
   std::string key_sep = ": ";
 };
 // `tojson` (Python json.dumps style separators, non-ASCII kept unless ensure_ascii).

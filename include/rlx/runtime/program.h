@@ -1,0 +1,70 @@
+// A graph compiled for a device: verified, dead nodes dropped, views resolved, intermediate
+// memory planned by liveness into one arena, parameters bound. Run it with inputs → outputs.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rlx/core/device.h"
+#include "rlx/core/tensor.h"
+#include "rlx/core/thread_pool.h"
+#include "rlx/ir/graph.h"
+
+namespace rlx {
+
+struct CompileOptions {
+  Device device = Device::cpu();
+  int threads = 0;                    // 0 = physical cores
+  std::shared_ptr<ThreadPool> pool;  // shared between programs; created when null
+};
+
+class Program {
+ public:
+  static Program compile(const ir::Graph& graph, const CompileOptions& options = {});
+
+  // Inputs and states are bound by name; each must have exactly the declared shape and dtype
+  // and be contiguous. States are read and written in place. Returns the outputs.
+  std::map<std::string, Tensor> run(const std::map<std::string, TensorView>& inputs,
+                                    const std::map<std::string, TensorView>& states = {});
+
+  int64_t arena_bytes() const { return arena_bytes_; }
+  size_t step_count() const { return steps_.size(); }
+  const ir::Graph& graph() const { return graph_; }
+  ThreadPool& pool() const { return *pool_; }
+
+ private:
+  struct Layout {
+    int buffer = -1;       // index into buffers_, or -1 for an external binding
+    ir::ValueId root = -1;  // the value owning the memory (external leaf or buffer producer)
+    int64_t offset = 0;    // elements from the root's start
+    Strides strides;
+    bool contiguous = true;
+  };
+  TensorView view_of(ir::ValueId v, const std::vector<void*>& bases) const;
+
+  ir::Graph graph_;
+  std::vector<Layout> layout_;      // per value
+  std::vector<int64_t> buffer_offset_;
+  std::vector<ir::ValueId> steps_;  // values computed by a kernel, in execution order
+  int64_t arena_bytes_ = 0;
+  std::shared_ptr<void> arena_;
+  std::shared_ptr<ThreadPool> pool_;
+};
+
+// Compiled programs keyed by a shape signature (e.g. "prefill:T=7"), built on first use.
+class ProgramCache {
+ public:
+  explicit ProgramCache(CompileOptions options) : options_(std::move(options)) {}
+  Program& get(const std::string& key, const std::function<ir::Graph()>& build);
+  size_t size() const { return programs_.size(); }
+  void clear() { programs_.clear(); }
+  const CompileOptions& options() const { return options_; }
+
+ private:
+  CompileOptions options_;
+  std::map<std::string, std::unique_ptr<Program>> programs_;
+};
+
+}  // namespace rlx

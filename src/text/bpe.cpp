@@ -1,0 +1,123 @@
+#include "text/bpe.h"
+
+#include <mutex>
+#include <queue>
+
+namespace rlx::text::detail {
+
+namespace {
+
+constexpr size_t kMaxCachedWords = 1 << 18;
+constexpr size_t kMaxCachedWordBytes = 256;  // long runs (whitespace, digits) are rare repeats
+
+uint64_t pair_key(int32_t a, int32_t b) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
+
+}  // namespace
+
+BpeModel::BpeModel(const std::vector<std::string>& raw_bytes_by_id,
+                   const std::vector<Merge>& merges, bool ignore_merges)
+    : ignore_merges_(ignore_merges) {
+  bytes_to_id_.reserve(raw_bytes_by_id.size());
+  for (size_t id = 0; id < raw_bytes_by_id.size(); ++id) {
+    const std::string& b = raw_bytes_by_id[id];
+    if (!b.empty()) bytes_to_id_.emplace(b, static_cast<int32_t>(id));
+  }
+  for (int b = 0; b < 256; ++b) {
+    auto it = bytes_to_id_.find(std::string_view(reinterpret_cast<const char*>(&b), 1));
+    byte_id_[b] = it == bytes_to_id_.end() ? -1 : it->second;
+  }
+  merges_.reserve(merges.size());
+  for (size_t r = 0; r < merges.size(); ++r) {
+    const Merge& m = merges[r];
+    merges_.emplace(pair_key(m.left, m.right), MergeInfo{static_cast<int32_t>(r), m.merged});
+  }
+}
+
+BpeModel::BpeModel(BpeModel&&) noexcept = default;
+BpeModel& BpeModel::operator=(BpeModel&&) noexcept = default;
+
+void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) const {
+  if (word.empty()) return;
+  if (word.size() == 1) {
+    int32_t id = byte_id_[static_cast<unsigned char>(word[0])];
+    if (id >= 0) out.push_back(id);
+    return;
+  }
+  if (ignore_merges_) {
+    auto it = bytes_to_id_.find(word);
+    if (it != bytes_to_id_.end()) {
+      out.push_back(it->second);
+      return;
+    }
+  }
+  const bool cacheable = word.size() <= kMaxCachedWordBytes;
+  if (cacheable) {
+    std::shared_lock lock(cache_->mu);
+    auto it = cache_->map.find(word);
+    if (it != cache_->map.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  const size_t start = out.size();
+  merge_word(word, out);
+  if (cacheable) {
+    std::unique_lock lock(cache_->mu);
+    if (cache_->map.size() < kMaxCachedWords) {
+      cache_->map.emplace(std::string(word), std::vector<int32_t>(out.begin() + start, out.end()));
+    }
+  }
+}
+
+// Classic BPE: repeatedly apply the lowest-ranked merge present, leftmost first. Symbols form a
+// linked list; candidate pairs sit in a min-heap and are re-validated when popped, which keeps
+// long words O(n log n) instead of O(n^2).
+void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {
+  struct Sym {
+    int32_t id;
+    int32_t prev, next;  // indices into syms, -1 at the ends
+  };
+  struct Cand {
+    int32_t rank, pos, left, right, merged;
+    bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  std::vector<Sym> syms;
+  syms.reserve(word.size());
+  for (unsigned char c : word) {
+    int32_t id = byte_id_[c];
+    if (id < 0) continue;  // a byte without a token is dropped, as HF does without unk_token
+    int32_t idx = static_cast<int32_t>(syms.size());
+    syms.push_back({id, idx - 1, -1});
+    if (idx > 0) syms[idx - 1].next = idx;
+  }
+  std::priority_queue<Cand, std::vector<Cand>, std::greater<>> heap;
+  auto push_pair = [&](int32_t l) {
+    if (l < 0) return;
+    int32_t r = syms[l].next;
+    if (r < 0) return;
+    auto it = merges_.find(pair_key(syms[l].id, syms[r].id));
+    if (it != merges_.end()) {
+      heap.push({it->second.rank, l, syms[l].id, syms[r].id, it->second.merged});
+    }
+  };
+  for (int32_t i = 0; i + 1 < static_cast<int32_t>(syms.size()); ++i) push_pair(i);
+  while (!heap.empty()) {
+    Cand c = heap.top();
+    heap.pop();
+    Sym& l = syms[c.pos];
+    // Stale entry: the left symbol was merged away or either side changed since the push.
+    if (l.id != c.left || l.next < 0 || syms[l.next].id != c.right) continue;
+    int32_t r = l.next;
+    l.id = c.merged;
+    l.next = syms[r].next;
+    if (l.next >= 0) syms[l.next].prev = c.pos;
+    syms[r].id = -1;  // dead
+    push_pair(l.prev);
+    push_pair(c.pos);
+  }
+  for (int32_t i = syms.empty() ? -1 : 0; i >= 0; i = syms[i].next) out.push_back(syms[i].id);
+}
+
+}  // namespace rlx::text::detail

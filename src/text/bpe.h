@@ -1,0 +1,56 @@
+// Byte-level BPE merges over raw bytes, with a per-word result cache.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace rlx::text::detail {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using StringIdMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
+struct Merge {
+  int32_t left, right, merged;  // token ids
+};
+
+class BpeModel {
+ public:
+  BpeModel() = default;
+  // raw_bytes_by_id: the byte string of each token the model may produce ("" for none);
+  // merges in rank order (rank = index); ignore_merges: a word that is itself a token is emitted
+  // whole (Llama-3's tokenizer.json flag).
+  BpeModel(const std::vector<std::string>& raw_bytes_by_id, const std::vector<Merge>& merges,
+           bool ignore_merges);
+  BpeModel(BpeModel&&) noexcept;
+  BpeModel& operator=(BpeModel&&) noexcept;
+
+  // Appends the ids of one pre-token (raw bytes). Thread-safe.
+  void encode_word(std::string_view word, std::vector<int32_t>& out) const;
+
+ private:
+  void merge_word(std::string_view word, std::vector<int32_t>& out) const;
+
+  StringIdMap bytes_to_id_;
+  int32_t byte_id_[256] = {};
+  struct MergeInfo {
+    int32_t rank, merged;
+  };
+  std::unordered_map<uint64_t, MergeInfo> merges_;
+  bool ignore_merges_ = false;
+
+  // Results per distinct word: natural text repeats words, so most lookups hit.
+  struct Cache {
+    std::shared_mutex mu;
+    std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> map;
+  };
+  std::unique_ptr<Cache> cache_ = std::make_unique<Cache>();
+};
+
+}  // namespace rlx::text::detail
