@@ -12,6 +12,11 @@ if(RLX_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(rlx_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(RLX_FUZZ)
+  target_compile_options(rlx_compile_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(rlx_compile_options INTERFACE -fsanitize=address,undefined)
+endif()
 install(TARGETS rlx_compile_options EXPORT rlxTargets)
 
 # rlx_layer(NAME DEPS ... PRIVATE_DEPS ...) declares one layer library from every .cpp file

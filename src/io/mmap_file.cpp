@@ -35,8 +35,18 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return f;
 }
 
+std::shared_ptr<MappedFile> MappedFile::from_memory(const std::string& name, const void* data,
+                                                   size_t size) {
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->path_ = name;
+  f->data_ = static_cast<const uint8_t*>(data);
+  f->size_ = size;
+  f->owned_ = false;
+  return f;
+}
+
 MappedFile::~MappedFile() {
-  if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ && owned_) munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {

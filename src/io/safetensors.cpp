@@ -39,7 +39,9 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> file) {
   }
   if (!j.is_object()) fail("{}: safetensors header is not a JSON object", path);
   uint64_t data_size = file->size() - st.data_offset_;
-  for (auto& [name, v] : j.items()) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& name = it.key();
+    const nlohmann::json& v = it.value();
     if (name == "__metadata__") {
       if (!v.is_object()) fail("{}: __metadata__ is not an object", path);
       for (auto& [k, mv] : v.items())

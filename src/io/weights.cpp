@@ -58,6 +58,20 @@ std::shared_ptr<WeightStore> WeightStore::open(const ModelFiles& files) {
   return ws;
 }
 
+std::shared_ptr<WeightStore> WeightStore::from_safetensors_bytes(const std::string& name,
+                                                                const void* data, size_t size) {
+  auto ws = std::make_shared<WeightStore>();
+  ws->files_ = {WeightFormat::Safetensors, {name}, ""};
+  SafetensorsFile s = SafetensorsFile::parse(MappedFile::from_memory(name, data, size));
+  for (auto& t : s.tensors()) {
+    ws->tensors_[t.name] = s.tensor_view(t);
+    ws->order_.push_back(t.name);
+  }
+  ws->st_metadata_ = s.metadata();
+  ws->keep_ = s.file();
+  return ws;
+}
+
 std::string WeightStore::file_name(const std::string& model_name) const {
   return name_map_ ? name_map_(model_name) : model_name;
 }

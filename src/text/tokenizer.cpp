@@ -275,6 +275,10 @@ Tokenizer Tokenizer::from_vocab(const VocabSpec& spec) {
   m->pad = check_id(spec.pad, "padding");
   m->add_bos = spec.add_bos;
   m->add_eos = spec.add_eos;
+  // GGUF does not record the normalizer; Qwen2/Qwen3 tokenizer.json files ask for NFC, which
+  // llama.cpp skips. Following HF keeps non-NFC input (e.g. "e" + U+0301) tokenized as in HF.
+  // (Qwen3.5's "qwen35" vocabulary has no normalizer: its regex keeps marks with letters.)
+  m->nfc = spec.pre == "qwen2" || spec.pre == "deepseek-r1-qwen";
   m->finalize(merges, ignore_merges);
   return Tokenizer(std::move(m));
 }

@@ -90,17 +90,9 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
-std::string nfc(std::string_view s) {
-  // Code points below U+0300 never change under NFC and never combine with what precedes them
-  // except via combining marks (>= U+0300), so Latin-1 text passes through untouched.
-  bool trivial = true;
-  for (unsigned char c : s) {
-    if (c >= 0xCC) {  // lead bytes of U+0300 and above
-      trivial = false;
-      break;
-    }
-  }
-  if (trivial) return std::string(s);
+namespace {
+
+std::string nfc_utf8proc(std::string_view s) {
   utf8proc_uint8_t* out = nullptr;
   utf8proc_ssize_t len =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
@@ -109,6 +101,35 @@ std::string nfc(std::string_view s) {
   RLX_CHECK(len >= 0, "NFC normalization failed: {}", utf8proc_errmsg(len));
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> guard(out, &std::free);
   return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(len));
+}
+
+}  // namespace
+
+std::string nfc(std::string_view s) {
+  // Code points below U+0300 (lead bytes < 0xCC) are NFC-stable, and ASCII never composes with
+  // what precedes it, so NFC(a + b) == NFC(a) + NFC(b) whenever b starts with ASCII. Only the
+  // stretches around code points >= U+0300, from the ASCII byte before them to the ASCII byte
+  // after, go through utf8proc; English text with a few symbols stays cheap.
+  std::string out;
+  size_t i = 0;
+  const size_t n = s.size();
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  while (i < n) {
+    size_t j = i;
+    while (j < n && byte(j) < 0xCC) ++j;
+    if (j == n) break;
+    size_t start = j;
+    while (start > i && byte(start) >= 0x80) --start;  // back to the ASCII base character
+    size_t end = j;
+    while (end < n && byte(end) >= 0x80) ++end;
+    if (out.empty()) out.reserve(n + 16);
+    out.append(s.substr(i, start - i));
+    out += nfc_utf8proc(s.substr(start, end - start));
+    i = end;
+  }
+  if (i == 0) return std::string(s);
+  out.append(s.substr(i));
+  return out;
 }
 
 namespace {

@@ -17,7 +17,9 @@
 namespace rlx {
 namespace {
 
-std::string gguf_dir() { return test::shared_fixtures_dir() + "/gguf"; }
+std::string gguf_dir() {
+  return test::shared_fixtures_dir() + "/gguf";
+}
 
 // Dequantizes a GGUF tensor row by row into floats.
 std::vector<float> dequantize_tensor(const io::GgufFile& f, const io::GgufTensorInfo& info) {
@@ -57,8 +59,8 @@ TEST_P(DequantFixture, BitIdenticalWithGgufPy) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, DequantFixture,
                          ::testing::Values("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1",
-                                           "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
-                                           "IQ4_NL", "IQ4_XS", "Q4_K_M"));
+                                           "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
+                                           "IQ4_XS", "Q4_K_M"));
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -47,8 +47,7 @@ TypeResult compare_with_llama(const std::string& file_type, DType t) {
       dequantize_row(t, q.data() + r * rb, mine.data() + r * k, k);
     }
     const auto* refq = static_cast<const uint8_t*>(ref.tensor_view(*rinfo).data);
-    for (int64_t r = 0; r < rows; ++r)
-      dequantize_row(t, refq + r * rb, theirs.data() + r * k, k);
+    for (int64_t r = 0; r < rows; ++r) dequantize_row(t, refq + r * rb, theirs.data() + r * k, k);
     res.tensors++;
     if (std::memcmp(q.data(), refq, q.size()) == 0) res.identical++;
     for (int64_t i = 0; i < n; ++i) {
@@ -62,9 +61,9 @@ TypeResult compare_with_llama(const std::string& file_type, DType t) {
 
 TEST(Quantize, RmseWithinFivePercentOfLlamaCpp) {
   const std::pair<const char*, DType> types[] = {
-      {"Q4_0", DType::Q4_0}, {"Q4_1", DType::Q4_1}, {"Q5_0", DType::Q5_0},
-      {"Q5_1", DType::Q5_1}, {"Q8_0", DType::Q8_0}, {"Q2_K", DType::Q2_K},
-      {"Q3_K", DType::Q3_K}, {"Q4_K", DType::Q4_K}, {"Q5_K", DType::Q5_K},
+      {"Q4_0", DType::Q4_0}, {"Q4_1", DType::Q4_1},     {"Q5_0", DType::Q5_0},
+      {"Q5_1", DType::Q5_1}, {"Q8_0", DType::Q8_0},     {"Q2_K", DType::Q2_K},
+      {"Q3_K", DType::Q3_K}, {"Q4_K", DType::Q4_K},     {"Q5_K", DType::Q5_K},
       {"Q6_K", DType::Q6_K}, {"IQ4_NL", DType::IQ4_NL}, {"IQ4_XS", DType::IQ4_XS}};
   std::printf("%-7s %12s %14s %8s %s\n", "type", "rlx RMSE", "llama.cpp RMSE", "ratio",
               "bit-identical tensors");

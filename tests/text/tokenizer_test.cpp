@@ -85,6 +85,21 @@ TEST(Tokenizer, InvalidUtf8IsReplacedPerMaximalSubpart) {
   EXPECT_EQ(t.decode(t.encode(bad)), repaired);
 }
 
+// `\s` is Unicode White_Space, as in HF tokenizers (Oniguruma) and llama.cpp: U+0085 is
+// whitespace, U+FEFF is not. JavaScript's `\s` says the opposite, so @lenml/tokenizers differs
+// here (the parity corpus leaves both out). Expected ids: llama.cpp (node-llama-cpp 3.22.1's
+// prebuilt runtime) on ggml-vocab-qwen2.gguf, whose ids agree with Qwen3's for these texts.
+TEST(Tokenizer, WhiteSpaceClassFollowsHfTokenizers) {
+  const Tokenizer& t = qwen3();
+  EXPECT_EQ(t.encode("a\u0085\u0085b"), (Ids{64, 126, 227, 126, 227, 65}));
+  EXPECT_EQ(t.encode("about    \uFEFF\n"), (Ids{9096, 262, 220, 61519}));
+  EXPECT_EQ(t.encode("a \u0085 b"), (Ids{64, 2139, 227, 293}));
+  EXPECT_EQ(t.encode("x\u0085\u0085 y\u0085"), (Ids{87, 126, 227, 126, 227, 379, 126, 227}));
+  EXPECT_EQ(t.encode("  \uFEFF  \uFEFF\r"), (Ids{220, 75780, 220, 75780, 201}));
+  EXPECT_EQ(t.encode("hi\uFEFF\uFEFF there"), (Ids{6023, 3225, 3225, 1052}));
+  EXPECT_EQ(t.encode("\u0085\n\u0085end"), (Ids{126, 227, 198, 126, 227, 408}));
+}
+
 TEST(Tokenizer, DecodeRepairsSplitCharacters) {
   const Tokenizer& t = qwen3();
   Ids ids = t.encode("\U00013000");  // a hieroglyph: several byte-level tokens

@@ -37,7 +37,9 @@ bool can_dequantize(DType t);
 void quantize_activation_row(DType vec_dot_type, const float* x, void* dst, int64_t n);
 
 // Bytes of one row of n elements of t (n a multiple of the block size).
-inline int64_t row_bytes(DType t, int64_t n) { return dtype_bytes(t, n); }
+inline int64_t row_bytes(DType t, int64_t n) {
+  return dtype_bytes(t, n);
+}
 
 // y[r] = vec_dot(row r of W, x_q) for r in [0, rows): W holds `rows` rows of k elements of
 // wtype, x_q one activation row already quantized to wtype's vec_dot_type. Throws for types

@@ -12,6 +12,9 @@ class MappedFile {
  public:
   // Throws rlx::Error naming the path when it cannot be opened or mapped.
   static std::shared_ptr<MappedFile> open(const std::string& path);
+  // Wraps bytes owned by the caller (tests, fuzzing); `name` is used in error messages.
+  static std::shared_ptr<MappedFile> from_memory(const std::string& name, const void* data,
+                                                 size_t size);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -25,6 +28,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   std::string path_;
+  bool owned_ = true;
 };
 
 // Writes `bytes` to `path` atomically (temp file + rename): never leaves a partial file.

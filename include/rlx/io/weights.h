@@ -22,6 +22,9 @@ class WeightStore {
   // Resolves `path` (file, directory, index, split GGUF) and maps every shard.
   static std::shared_ptr<WeightStore> open(const std::string& path, const std::string& prefer = "");
   static std::shared_ptr<WeightStore> open(const ModelFiles& files);
+  // A safetensors image held in memory (e.g. weights embedded in the binary).
+  static std::shared_ptr<WeightStore> from_safetensors_bytes(const std::string& name,
+                                                             const void* data, size_t size);
 
   WeightFormat format() const { return files_.format; }
   const ModelFiles& files() const { return files_; }

@@ -57,13 +57,13 @@ void k_linear(const KernelArgs& a) {
     return;
   }
   const QuantTraits& qt = quant_traits(wt);
-  if (is_quantized(wt) && qt.vec_dot && quant_traits(qt.vec_dot_type).quantize) {
+  if (is_quantized(wt) && qt.vec_dot) {
     // Quantize the activations once, shared by every thread.
     const int64_t act_row_bytes = dtype_bytes(qt.vec_dot_type, K);
     thread_local std::vector<uint8_t> act;
     act.resize(size_t(act_row_bytes * M));
     for (int64_t m = 0; m < M; ++m)
-      quant_traits(qt.vec_dot_type).quantize(px + m * K, act.data() + m * act_row_bytes, K);
+      quantize_activation_row(qt.vec_dot_type, px + m * K, act.data() + m * act_row_bytes, K);
     const uint8_t* pact = act.data();
     a.pool.parallel_for(N, kRowGrain, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n)

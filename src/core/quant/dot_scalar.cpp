@@ -3,12 +3,9 @@
 // K-quants), then scaled and accumulated in float, one block at a time in order. The AVX2
 // kernels (dot_avx2.cpp) compute the same integers and the same float operations, so both
 // give identical results.
-// Bit-exactness with ggml needs every float multiply and add rounded separately: keep GCC
-// from fusing them into FMAs under -march=native (it contracts by default, even in C++).
-#pragma GCC optimize("fp-contract=off")
-
 #include <cmath>
 
+#include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
 #include "rlx/core/half.h"
 
@@ -140,7 +137,8 @@ float dot_q2_k(const void* wp, const void* ap, int64_t n) {
   int8_t q[256];
   for (int64_t i = 0; i < n / kQK; ++i) {
     const BlockQ2_K& w = r.w[i];
-    for (int e = 0; e < 256; ++e) q[e] = int8_t((w.qs[32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3);
+    for (int e = 0; e < 256; ++e)
+      q[e] = int8_t((w.qs[32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3);
     int isum = 0, summs = 0;
     for (int j = 0; j < 16; ++j) {
       isum += (w.scales[j] & 0xF) * dot16(q + 16 * j, r.a[i].qs + 16 * j);
@@ -235,7 +233,8 @@ float dot_iq4_xs(const void* wp, const void* ap, int64_t n) {
     const BlockIQ4_XS& w = r.w[i];
     int isum = 0;
     for (int ib = 0; ib < 8; ++ib) {
-      const int ls = ((w.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((w.scales_h >> (2 * ib)) & 3) << 4);
+      const int ls =
+          ((w.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | (((w.scales_h >> (2 * ib)) & 3) << 4);
       unpack_nibbles(w.qs + 16 * ib, kIq4nlValues, q);
       isum += (ls - 32) * dot32(q, r.a[i].qs + 32 * ib);
     }
@@ -274,23 +273,40 @@ float dot_bf16(const void* wp, const void* ap, int64_t n) {
 
 VecDotFn scalar_vec_dot(DType t) {
   switch (t) {
-    case DType::F32: return dot_f32;
-    case DType::F16: return dot_f16;
-    case DType::BF16: return dot_bf16;
-    case DType::Q4_0: return dot_q4_0;
-    case DType::Q4_1: return dot_q4_1;
-    case DType::Q5_0: return dot_q5_0;
-    case DType::Q5_1: return dot_q5_1;
-    case DType::Q8_0: return dot_q8_0;
-    case DType::IQ4_NL: return dot_iq4_nl;
-    case DType::MXFP4: return dot_mxfp4;
-    case DType::Q2_K: return dot_q2_k;
-    case DType::Q3_K: return dot_q3_k;
-    case DType::Q4_K: return dot_q45_k<BlockQ4_K>;
-    case DType::Q5_K: return dot_q45_k<BlockQ5_K>;
-    case DType::Q6_K: return dot_q6_k;
-    case DType::IQ4_XS: return dot_iq4_xs;
-    default: return nullptr;
+    case DType::F32:
+      return dot_f32;
+    case DType::F16:
+      return dot_f16;
+    case DType::BF16:
+      return dot_bf16;
+    case DType::Q4_0:
+      return dot_q4_0;
+    case DType::Q4_1:
+      return dot_q4_1;
+    case DType::Q5_0:
+      return dot_q5_0;
+    case DType::Q5_1:
+      return dot_q5_1;
+    case DType::Q8_0:
+      return dot_q8_0;
+    case DType::IQ4_NL:
+      return dot_iq4_nl;
+    case DType::MXFP4:
+      return dot_mxfp4;
+    case DType::Q2_K:
+      return dot_q2_k;
+    case DType::Q3_K:
+      return dot_q3_k;
+    case DType::Q4_K:
+      return dot_q45_k<BlockQ4_K>;
+    case DType::Q5_K:
+      return dot_q45_k<BlockQ5_K>;
+    case DType::Q6_K:
+      return dot_q6_k;
+    case DType::IQ4_XS:
+      return dot_iq4_xs;
+    default:
+      return nullptr;
   }
 }
 

@@ -2,13 +2,10 @@
 // super-blocks, 6-bit sub-block scales) and MXFP4 (32 E2M1 values with an E8M0 exponent).
 // Quantizers match llama-quantize without an importance matrix: IQ4_NL and IQ4_XS use ggml's
 // quantize_iq4_nl/xs path (7 scale trials per side), MXFP4 the reference nearest-value search.
-// Bit-exactness with ggml needs every float multiply and add rounded separately: keep GCC
-// from fusing them into FMAs under -march=native (it contracts by default, even in C++).
-#pragma GCC optimize("fp-contract=off")
-
 #include <algorithm>
 #include <cmath>
 
+#include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
 #include "rlx/core/half.h"
 
@@ -153,7 +150,8 @@ void quantize_iq4_block(int nsub, const float* x, uint16_t* dh, uint8_t* q4, uin
     for (int j = 0; j < 32; ++j) L[j] = uint8_t(nearest_iq4(id * x[j]));
   }
   for (int i = 0; i < nsub; ++i)
-    for (int j = 0; j < 16; ++j) q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+    for (int j = 0; j < 16; ++j)
+      q4[16 * i + j] = uint8_t(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
 }
 
 void quantize_iq4_nl(const float* x, void* dst, int64_t n) {

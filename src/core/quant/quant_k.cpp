@@ -2,13 +2,10 @@
 // format Q8_K. Dequantization reproduces ggml's float operations exactly. The quantizers are
 // ggml's reference (no importance matrix) algorithms, which llama-quantize runs without
 // --imatrix; float expressions keep ggml's evaluation order so results can match bit for bit.
-// Bit-exactness with ggml needs every float multiply and add rounded separately: keep GCC
-// from fusing them into FMAs under -march=native (it contracts by default, even in C++).
-#pragma GCC optimize("fp-contract=off")
-
 #include <algorithm>
 #include <cmath>
 
+#include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
 #include "rlx/core/half.h"
 
@@ -282,7 +279,8 @@ float fit_affine(int n, int nmax, const float* x, const float* w, uint8_t* L, fl
         this_scale = sum_xl / sum_l2;
       }
       float cur_error = 0;
-      for (int i = 0; i < n; ++i) cur_error += w[i] * err(this_scale * float(aux[i]) + this_min - x[i]);
+      for (int i = 0; i < n; ++i)
+        cur_error += w[i] * err(this_scale * float(aux[i]) + this_min - x[i]);
       if (cur_error < best_error) {
         std::copy(aux, aux + n, L);
         best_error = cur_error;
@@ -299,8 +297,8 @@ float fit_affine(int n, int nmax, const float* x, const float* w, uint8_t* L, fl
 void pack_2bit(const uint8_t* L, uint8_t* qs) {
   for (int j = 0; j < kQK; j += 128)
     for (int l = 0; l < 32; ++l)
-      qs[j / 4 + l] = uint8_t(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
-                              (L[j + l + 96] << 6));
+      qs[j / 4 + l] =
+          uint8_t(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
 
 // ---- quantizers ----
@@ -314,7 +312,8 @@ void quantize_q2_k(const float* x, void* dst, int64_t n) {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 16; ++j) {
       for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = fit_affine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+      scales[j] =
+          fit_affine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
       max_scale = std::max(max_scale, scales[j]);
       max_min = std::max(max_min, mins[j]);
     }

@@ -2,13 +2,10 @@
 // Quantizers follow ggml's reference (deterministic) versions, which llama-quantize uses when
 // no importance matrix is given; the float operations are kept in the same order so the output
 // is bit-identical.
-// Bit-exactness with ggml needs every float multiply and add rounded separately: keep GCC
-// from fusing them into FMAs under -march=native (it contracts by default, even in C++).
-#pragma GCC optimize("fp-contract=off")
-
 #include <cfloat>
 #include <cmath>
 
+#include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
 #include "rlx/core/half.h"
 

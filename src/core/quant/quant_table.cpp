@@ -2,6 +2,7 @@
 // in their own file (quant_legacy.cpp, quant_k.cpp, quant_iq4.cpp; dot_*.cpp for the kernels).
 #include <array>
 
+#include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
 #include "rlx/core/error.h"
 #include "rlx/core/half.h"
@@ -25,12 +26,24 @@ void register_formats(QuantTraits* t) {
 
 namespace {
 
-void deq_f32(const void* s, float* d, int64_t n) { std::memcpy(d, s, size_t(n) * 4); }
-void deq_f16(const void* s, float* d, int64_t n) { f16_to_f32_row((const uint16_t*)s, d, n); }
-void deq_bf16(const void* s, float* d, int64_t n) { bf16_to_f32_row((const uint16_t*)s, d, n); }
-void q_f32(const float* s, void* d, int64_t n) { std::memcpy(d, s, size_t(n) * 4); }
-void q_f16(const float* s, void* d, int64_t n) { f32_to_f16_row(s, (uint16_t*)d, n); }
-void q_bf16(const float* s, void* d, int64_t n) { f32_to_bf16_row(s, (uint16_t*)d, n); }
+void deq_f32(const void* s, float* d, int64_t n) {
+  std::memcpy(d, s, size_t(n) * 4);
+}
+void deq_f16(const void* s, float* d, int64_t n) {
+  f16_to_f32_row((const uint16_t*)s, d, n);
+}
+void deq_bf16(const void* s, float* d, int64_t n) {
+  bf16_to_f32_row((const uint16_t*)s, d, n);
+}
+void q_f32(const float* s, void* d, int64_t n) {
+  std::memcpy(d, s, size_t(n) * 4);
+}
+void q_f16(const float* s, void* d, int64_t n) {
+  f32_to_f16_row(s, (uint16_t*)d, n);
+}
+void q_bf16(const float* s, void* d, int64_t n) {
+  f32_to_bf16_row(s, (uint16_t*)d, n);
+}
 
 std::array<QuantTraits, size_t(DType::kCount)> build_table() {
   std::array<QuantTraits, size_t(DType::kCount)> t{};
@@ -48,9 +61,13 @@ const std::array<QuantTraits, size_t(DType::kCount)>& table() {
 
 }  // namespace
 
-const QuantTraits& quant_traits(DType t) { return table()[size_t(t)]; }
+const QuantTraits& quant_traits(DType t) {
+  return table()[size_t(t)];
+}
 
-bool can_dequantize(DType t) { return quant_traits(t).dequantize != nullptr; }
+bool can_dequantize(DType t) {
+  return quant_traits(t).dequantize != nullptr;
+}
 
 void dequantize_row(DType t, const void* src, float* dst, int64_t n, const char* what) {
   auto fn = quant_traits(t).dequantize;
@@ -68,12 +85,18 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n, const char* w
 
 void quantize_activation_row(DType vec_dot_type, const float* x, void* dst, int64_t n) {
   switch (vec_dot_type) {
-    case DType::Q8_0: quant::quantize_act_q8_0(x, dst, n); return;
-    case DType::Q8_1: quant::quantize_act_q8_1(x, dst, n); return;
+    case DType::Q8_0:
+      quant::quantize_act_q8_0(x, dst, n);
+      return;
+    case DType::Q8_1:
+      quant::quantize_act_q8_1(x, dst, n);
+      return;
     case DType::Q8_K:
     case DType::F32:
     case DType::F16:
-    case DType::BF16: quantize_row(vec_dot_type, x, dst, n); return;
+    case DType::BF16:
+      quantize_row(vec_dot_type, x, dst, n);
+      return;
     default:
       RLX_CHECK(false, "{} is not an activation format of a dot kernel", dtype_name(vec_dot_type));
   }
@@ -88,6 +111,8 @@ void quant_matmul_rows(DType wtype, const void* W, int64_t rows, int64_t k, cons
   for (int64_t r = 0; r < rows; ++r) y[r] = dot(w + r * stride, x_q, k);
 }
 
-VecDotFn reference_vec_dot(DType t) { return quant::scalar_vec_dot(t); }
+VecDotFn reference_vec_dot(DType t) {
+  return quant::scalar_vec_dot(t);
+}
 
 }  // namespace rlx

@@ -17,9 +17,12 @@ constexpr size_t kMaxOutput = size_t(256) << 20;  // bytes of rendered text
   rlx::fail("chat template {}:{}: error: {}", pos.line, pos.col, msg);
 }
 
-int64_t checked(bool overflow, int64_t v) {
-  if (overflow) throw EvalError("integer overflow");
-  return v;
+// Integer arithmetic that fails on overflow instead of wrapping.
+template <class Op>
+int64_t checked(int64_t a, int64_t b, Op op) {
+  int64_t r = 0;
+  if (op(a, b, &r)) throw EvalError("integer overflow");
+  return r;
 }
 
 // Python's floor division and modulo for integers.
@@ -496,14 +499,17 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     const bool fl = l.is_float() || r.is_float();
     auto iv = [](const Value& v) { return v.is_bool() ? int64_t(v.as_bool()) : v.as_int(); };
     const double a = l.as_number(), b = r.as_number();
-    int64_t x = fl ? 0 : iv(l), y = fl ? 0 : iv(r), res = 0;
+    int64_t x = fl ? 0 : iv(l), y = fl ? 0 : iv(r);
+    auto add = [](int64_t p, int64_t q, int64_t* r) { return __builtin_add_overflow(p, q, r); };
+    auto sub = [](int64_t p, int64_t q, int64_t* r) { return __builtin_sub_overflow(p, q, r); };
+    auto mul = [](int64_t p, int64_t q, int64_t* r) { return __builtin_mul_overflow(p, q, r); };
     switch (e.op) {
       case BinOp::Add:
-        return fl ? Value(a + b) : Value(checked(__builtin_add_overflow(x, y, &res), res));
+        return fl ? Value(a + b) : Value(checked(x, y, add));
       case BinOp::Sub:
-        return fl ? Value(a - b) : Value(checked(__builtin_sub_overflow(x, y, &res), res));
+        return fl ? Value(a - b) : Value(checked(x, y, sub));
       case BinOp::Mul:
-        return fl ? Value(a * b) : Value(checked(__builtin_mul_overflow(x, y, &res), res));
+        return fl ? Value(a * b) : Value(checked(x, y, mul));
       case BinOp::Div:
         if (b == 0) throw EvalError("division by zero");
         return Value(a / b);

@@ -94,7 +94,7 @@ class Parser {
       const Token& t = peek();
       if (t.type == Tok::Eof) {
         if (ends.size() == 0) return body;
-        syntax_error(opened, std::string("unclosed block: missing '{% ") + *ends.begin() +
+        syntax_error(opened, std::string("unclosed block: missing '{% ") + *(ends.end() - 1) +
                                  " %}' before the end of the template");
       }
       if (t.type == Tok::Text) {
@@ -582,7 +582,7 @@ class Parser {
         node = parse_subscript(std::move(node), pos);
         expect_op("]");
       } else if (is_op("(")) {
-        auto c = make(ExprKind::Call, pos);
+        auto c = make(ExprKind::Call, node->pos);  // errors point at the callee
         c->items.push_back(std::move(node));
         parse_call_args(c->args);
         node = std::move(c);
