@@ -45,7 +45,8 @@ std::string rewrite_whitespace_classes(const std::string& pattern) {
       if (e == 's') {
         out += in_class ? std::string(kWhiteSpaceSet) : "[" + std::string(kWhiteSpaceSet) + "]";
       } else if (e == 'S') {
-        RLX_CHECK(!in_class, "pre-tokenizer regex: \\S inside a character class is not supported: {}",
+        RLX_CHECK(!in_class,
+                  "pre-tokenizer regex: \\S inside a character class is not supported: {}",
                   pattern);
         out += "[^" + std::string(kWhiteSpaceSet) + "]";
       } else {

@@ -20,8 +20,8 @@ uint32_t cp_before(std::string_view text, size_t end, size_t* start) {
 }
 
 uint32_t cp_at(std::string_view text, size_t pos, int* len) {
-  Utf8Step st = utf8_step(reinterpret_cast<const unsigned char*>(text.data()) + pos,
-                          text.size() - pos);
+  Utf8Step st =
+      utf8_step(reinterpret_cast<const unsigned char*>(text.data()) + pos, text.size() - pos);
   *len = st.len;
   return st.cp;
 }
@@ -215,7 +215,9 @@ std::string Tokenizer::token_text(int32_t id) const {
   return impl_->pieces[id];
 }
 
-int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->pieces.size()); }
+int32_t Tokenizer::vocab_size() const {
+  return static_cast<int32_t>(impl_->pieces.size());
+}
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view piece) const {
   auto it = impl_->piece_to_id.find(piece);
@@ -223,11 +225,21 @@ std::optional<int32_t> Tokenizer::token_id(std::string_view piece) const {
   return it->second;
 }
 
-std::optional<int32_t> Tokenizer::bos_id() const { return impl_->bos; }
-std::optional<int32_t> Tokenizer::eos_id() const { return impl_->eos; }
-std::optional<int32_t> Tokenizer::pad_id() const { return impl_->pad; }
-bool Tokenizer::add_bos() const { return impl_->add_bos; }
-bool Tokenizer::add_eos() const { return impl_->add_eos; }
+std::optional<int32_t> Tokenizer::bos_id() const {
+  return impl_->bos;
+}
+std::optional<int32_t> Tokenizer::eos_id() const {
+  return impl_->eos;
+}
+std::optional<int32_t> Tokenizer::pad_id() const {
+  return impl_->pad;
+}
+bool Tokenizer::add_bos() const {
+  return impl_->add_bos;
+}
+bool Tokenizer::add_eos() const {
+  return impl_->add_eos;
+}
 
 bool Tokenizer::is_special(int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < impl_->special.size() && impl_->special[id];

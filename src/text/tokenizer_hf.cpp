@@ -223,7 +223,8 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json_path,
         m->add_eos = cfg["add_eos_token"].get<bool>();
       }
       // transformers also treats additional_special_tokens as special (skip_special_tokens).
-      if (cfg.contains("additional_special_tokens") && cfg["additional_special_tokens"].is_array()) {
+      if (cfg.contains("additional_special_tokens") &&
+          cfg["additional_special_tokens"].is_array()) {
         for (const auto& t : cfg["additional_special_tokens"]) {
           std::string name = t.is_string() ? t.get<std::string>() : t.value("content", "");
           auto it = m->piece_to_id.find(name);

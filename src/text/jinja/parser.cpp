@@ -47,14 +47,22 @@ class Parser {
   }
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case Tok::Eof: return "end of template";
-      case Tok::Text: return "text";
-      case Tok::VarEnd: return "'}}'";
-      case Tok::BlockEnd: return "'%}'";
-      case Tok::VarBegin: return "'{{'";
-      case Tok::BlockBegin: return "'{%'";
-      case Tok::String: return "string literal";
-      default: return "'" + t.text + "'";
+      case Tok::Eof:
+        return "end of template";
+      case Tok::Text:
+        return "text";
+      case Tok::VarEnd:
+        return "'}}'";
+      case Tok::BlockEnd:
+        return "'%}'";
+      case Tok::VarBegin:
+        return "'{{'";
+      case Tok::BlockBegin:
+        return "'{%'";
+      case Tok::String:
+        return "string literal";
+      default:
+        return "'" + t.text + "'";
     }
   }
   [[noreturn]] void unexpected(const std::string& expected) {
@@ -382,13 +390,20 @@ class Parser {
     while (true) {
       Pos pos = peek().pos;
       BinOp op;
-      if (is_op("==")) op = BinOp::Eq;
-      else if (is_op("!=")) op = BinOp::Ne;
-      else if (is_op("<")) op = BinOp::Lt;
-      else if (is_op("<=")) op = BinOp::Le;
-      else if (is_op(">")) op = BinOp::Gt;
-      else if (is_op(">=")) op = BinOp::Ge;
-      else if (is_name("in")) op = BinOp::In;
+      if (is_op("=="))
+        op = BinOp::Eq;
+      else if (is_op("!="))
+        op = BinOp::Ne;
+      else if (is_op("<"))
+        op = BinOp::Lt;
+      else if (is_op("<="))
+        op = BinOp::Le;
+      else if (is_op(">"))
+        op = BinOp::Gt;
+      else if (is_op(">="))
+        op = BinOp::Ge;
+      else if (is_name("in"))
+        op = BinOp::In;
       else if (is_name("not") && is_name("in", 1)) {
         next();
         op = BinOp::NotIn;
@@ -424,7 +439,10 @@ class Parser {
     while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
       Pos pos = peek().pos;
       const std::string& t = next().text;
-      BinOp op = t == "*" ? BinOp::Mul : t == "/" ? BinOp::Div : t == "//" ? BinOp::FloorDiv : BinOp::Mod;
+      BinOp op = t == "*"    ? BinOp::Mul
+                 : t == "/"  ? BinOp::Div
+                 : t == "//" ? BinOp::FloorDiv
+                             : BinOp::Mod;
       l = binary(op, pos, std::move(l), parse_pow());
     }
     return l;
@@ -462,9 +480,12 @@ class Parser {
       case Tok::Name: {
         std::string name = next().text;
         auto lit = make(ExprKind::Literal, pos);
-        if (name == "true" || name == "True") lit->literal = Value(true);
-        else if (name == "false" || name == "False") lit->literal = Value(false);
-        else if (name == "none" || name == "None") lit->literal = Value::none();
+        if (name == "true" || name == "True")
+          lit->literal = Value(true);
+        else if (name == "false" || name == "False")
+          lit->literal = Value(false);
+        else if (name == "none" || name == "None")
+          lit->literal = Value::none();
         else {
           auto n = make(ExprKind::Name, pos);
           n->name = std::move(name);
@@ -677,6 +698,8 @@ class Parser {
 
 }  // namespace
 
-Body parse_template(const std::vector<Token>& tokens) { return Parser(tokens).parse(); }
+Body parse_template(const std::vector<Token>& tokens) {
+  return Parser(tokens).parse();
+}
 
 }  // namespace rlx::text::jinja

@@ -13,7 +13,8 @@ namespace {
 constexpr int kMaxValueDepth = 512;
 
 void check_depth(int depth) {
-  if (depth > kMaxValueDepth) throw EvalError("value nested too deeply (a list containing itself?)");
+  if (depth > kMaxValueDepth)
+    throw EvalError("value nested too deeply (a list containing itself?)");
 }
 
 template <class J>
@@ -147,7 +148,9 @@ void append_json(std::string& out, const Value& v, const JsonOptions& opt, int d
   }
 }
 
-int sign(double d) { return d < 0 ? -1 : d > 0 ? 1 : 0; }
+int sign(double d) {
+  return d < 0 ? -1 : d > 0 ? 1 : 0;
+}
 
 bool equal_impl(const Value& a, const Value& b, int depth) {
   check_depth(depth);
@@ -308,8 +311,12 @@ const char* Value::type_name() const {
   return "?";
 }
 
-Value from_json(const nlohmann::ordered_json& j) { return from_json_impl(j, 0); }
-Value from_json(const nlohmann::json& j) { return from_json_impl(j, 0); }
+Value from_json(const nlohmann::ordered_json& j) {
+  return from_json_impl(j, 0);
+}
+Value from_json(const nlohmann::json& j) {
+  return from_json_impl(j, 0);
+}
 
 std::string format_float(double v) {
   if (std::isnan(v)) return "NaN";
@@ -358,7 +365,8 @@ void append_json_string(std::string& out, std::string_view s, bool ensure_ascii)
       char buf[16];
       if (cp >= 0x10000) {
         cp -= 0x10000;
-        std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+        std::snprintf(buf, sizeof buf, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+                      0xdc00 + (cp & 0x3ff));
       } else {
         std::snprintf(buf, sizeof buf, "\\u%04x", cp);
       }
@@ -440,8 +448,12 @@ std::string to_output(const Value& v) {
   return out;
 }
 
-bool values_equal(const Value& a, const Value& b) { return equal_impl(a, b, 0); }
-int compare_values(const Value& a, const Value& b) { return compare_impl(a, b, 0); }
+bool values_equal(const Value& a, const Value& b) {
+  return equal_impl(a, b, 0);
+}
+int compare_values(const Value& a, const Value& b) {
+  return compare_impl(a, b, 0);
+}
 
 std::vector<std::string> utf8_chars(std::string_view s) {
   std::vector<std::string> out;

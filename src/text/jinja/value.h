@@ -83,7 +83,9 @@ class Value {
   bool as_bool() const { return b_; }
   int64_t as_int() const { return i_; }
   double as_float() const { return f_; }
-  double as_number() const { return kind_ == Kind::Int ? double(i_) : kind_ == Kind::Bool ? b_ : f_; }
+  double as_number() const {
+    return kind_ == Kind::Int ? double(i_) : kind_ == Kind::Bool ? b_ : f_;
+  }
   const std::string& str() const { return s_; }  // also the name of an undefined variable
   Array& array() const { return *arr_; }
   Object& object() const { return *obj_; }
