@@ -7,6 +7,11 @@ The strings cover English, CJK, Arabic/Hebrew/Indic/Thai, emoji with ZWJ sequenc
 whitespace runs, numbers, special-token text, decomposed (non-NFC) Unicode and mixtures. Only
 characters assigned since Unicode 13 or earlier are used, so regex engines built on different
 Unicode versions (PCRE2 in rlx, V8/ICU in the reference) agree on their categories.
+
+U+0085 (NEL) and U+FEFF (BOM) are left out: JavaScript's \\s differs from the Oniguruma/Rust \\s
+that HF tokenizers and llama.cpp use (JS: U+FEFF yes, U+0085 no), so transformers.js tokenizes
+them differently from the Python library. rlx follows HF tokenizers there; its unit tests check
+both characters against llama.cpp (tests/text/tokenizer_test.cpp).
 """
 import json
 import random

@@ -251,7 +251,10 @@ GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
     by_off.push_back(&t);
   }
   std::sort(by_off.begin(), by_off.end(),
-            [](auto* a, auto* b) { return a->offset < b->offset; });
+            [](auto* a, auto* b) {
+              // Ties by end: an empty tensor shares its offset with the next one.
+              return a->offset != b->offset ? a->offset < b->offset : a->bytes < b->bytes;
+            });
   for (size_t i = 1; i < by_off.size(); ++i)
     if (by_off[i - 1]->offset + by_off[i - 1]->bytes > by_off[i]->offset)
       fail("{}: tensors '{}' and '{}' overlap in the data section", path, by_off[i - 1]->name,

@@ -90,7 +90,10 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> file) {
   }
   std::vector<const SafetensorsTensorInfo*> by_off;
   for (auto& t : st.tensors_) by_off.push_back(&t);
-  std::sort(by_off.begin(), by_off.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
+  // Ties by end: an empty tensor shares its offset with the next one.
+  std::sort(by_off.begin(), by_off.end(), [](auto* a, auto* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
   for (size_t i = 1; i < by_off.size(); ++i)
     if (by_off[i - 1]->end > by_off[i]->begin)
       fail("{}: tensors '{}' and '{}' overlap", path, by_off[i - 1]->name, by_off[i]->name);

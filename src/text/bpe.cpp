@@ -14,6 +14,10 @@ uint64_t pair_key(int32_t a, int32_t b) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
 }
 
+uint64_t mix(uint64_t k) {  // Fibonacci hashing: spreads sequential ids over the table
+  return (k ^ (k >> 29)) * 0x9E3779B97F4A7C15ull;
+}
+
 }  // namespace
 
 BpeModel::BpeModel(const std::vector<std::string>& raw_bytes_by_id,
@@ -28,10 +32,30 @@ BpeModel::BpeModel(const std::vector<std::string>& raw_bytes_by_id,
     auto it = bytes_to_id_.find(std::string_view(reinterpret_cast<const char*>(&b), 1));
     byte_id_[b] = it == bytes_to_id_.end() ? -1 : it->second;
   }
-  merges_.reserve(merges.size());
+  size_t cap = 16;
+  while (cap < merges.size() * 2) cap <<= 1;  // load factor <= 0.5
+  merge_slots_.assign(cap, MergeSlot{kEmptyKey, 0, 0});
+  merge_mask_ = cap - 1;
   for (size_t r = 0; r < merges.size(); ++r) {
     const Merge& m = merges[r];
-    merges_.emplace(pair_key(m.left, m.right), MergeInfo{static_cast<int32_t>(r), m.merged});
+    const uint64_t key = pair_key(m.left, m.right);
+    for (uint64_t i = mix(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
+      MergeSlot& slot = merge_slots_[i];
+      if (slot.key == key) break;  // duplicate pair: the first (lowest) rank wins
+      if (slot.key == kEmptyKey) {
+        slot = {key, static_cast<int32_t>(r), m.merged};
+        break;
+      }
+    }
+  }
+}
+
+const BpeModel::MergeSlot* BpeModel::find_merge(int32_t left, int32_t right) const {
+  const uint64_t key = pair_key(left, right);
+  for (uint64_t i = mix(key) & merge_mask_;; i = (i + 1) & merge_mask_) {
+    const MergeSlot& slot = merge_slots_[i];
+    if (slot.key == key) return &slot;
+    if (slot.key == kEmptyKey) return nullptr;
   }
 }
 
@@ -97,9 +121,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
     if (l < 0) return;
     int32_t r = syms[l].next;
     if (r < 0) return;
-    auto it = merges_.find(pair_key(syms[l].id, syms[r].id));
-    if (it != merges_.end()) {
-      heap.push({it->second.rank, l, syms[l].id, syms[r].id, it->second.merged});
+    if (const MergeSlot* m = find_merge(syms[l].id, syms[r].id)) {
+      heap.push({m->rank, l, syms[l].id, syms[r].id, m->merged});
     }
   };
   for (int32_t i = 0; i + 1 < static_cast<int32_t>(syms.size()); ++i) push_pair(i);

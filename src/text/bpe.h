@@ -39,10 +39,16 @@ class BpeModel {
 
   StringIdMap bytes_to_id_;
   int32_t byte_id_[256] = {};
-  struct MergeInfo {
+  // Merges keyed by (left id, right id): an open-addressing table, since pair lookups dominate
+  // encoding of unseen words and node-based maps cost a cache miss per probe.
+  struct MergeSlot {
+    uint64_t key;  // kEmptyKey when unused
     int32_t rank, merged;
   };
-  std::unordered_map<uint64_t, MergeInfo> merges_;
+  static constexpr uint64_t kEmptyKey = ~uint64_t{0};
+  const MergeSlot* find_merge(int32_t left, int32_t right) const;
+  std::vector<MergeSlot> merge_slots_;
+  uint64_t merge_mask_ = 0;
   bool ignore_merges_ = false;
 
   // Results per distinct word: natural text repeats words, so most lookups hit.

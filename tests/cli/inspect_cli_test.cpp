@@ -112,6 +112,36 @@ TEST(InspectCli, SplitDirectoryReadsAllShards) {
   fs::remove_all(dir);
 }
 
+TEST(InspectCli, SafetensorsDirectory) {
+  fs::path dir = fs::temp_directory_path() / ("rlx-inspect-st-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string header =
+      R"({"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},)"
+      R"("b":{"dtype":"BF16","shape":[4],"data_offsets":[24,32]}})";
+  {
+    std::ofstream f(dir / "model.safetensors", std::ios::binary);
+    uint64_t n = header.size();
+    f.write(reinterpret_cast<const char*>(&n), 8);
+    f << header << std::string(32, '\0');
+  }
+  std::ofstream(dir / "config.json") << R"({"model_type": "toy_arch"})";
+  auto r = run_rlx("inspect " + quote(dir.string()) + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["format"], "safetensors");
+  EXPECT_EQ(j["architecture"], "toy_arch");
+  EXPECT_EQ(j["tensor_count"], 2);
+  EXPECT_EQ(j["dtypes"], nlohmann::json({{"BF16", 1}, {"F32", 1}}));
+  EXPECT_EQ(j["parameters"], 10);
+  EXPECT_EQ(j["bytes"], 32);
+  EXPECT_EQ(j["metadata"]["format"], "pt");
+  auto plain = run_rlx("inspect " + quote((dir / "model.safetensors").string()));
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("toy_arch"), std::string::npos) << plain.out;
+  fs::remove_all(dir);
+}
+
 TEST(InspectCli, MissingFile) {
   std::string path = "/nonexistent/dir/no-such-model.gguf";
   auto r = run_rlx("inspect " + quote(path));

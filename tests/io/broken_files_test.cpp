@@ -420,3 +420,35 @@ TEST(BrokenSafetensors, RealFileNamesThePath) {
 }
 
 }  // namespace
+
+namespace {
+
+// Zero-size tensors share their offset with the next tensor (that is how sequential writers lay
+// them out); they overlap nothing, whatever order the header lists them in.
+TEST(EmptyTensors, SafetensorsEmptyTensorSharingAnOffsetIsNotAnOverlap) {
+  auto b = st(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},)"
+              R"("b":{"dtype":"U8","shape":[0],"data_offsets":[4,4]},)"
+              R"("c":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})", 8);
+  EXPECT_NO_THROW(SafetensorsFile::parse(MappedFile::from_memory(kStName, b.data(), b.size())));
+}
+
+TEST(EmptyTensors, GgufEmptyTensorSharingAnOffsetIsNotAnOverlap) {
+  Bytes b = header(3, 0);
+  tensor_info(b, "x", {8}, 0, 0);
+  tensor_info(b, "y", {8}, 0, 32);
+  tensor_info(b, "e", {0}, 0, 32);
+  b.pad_to(32).zeros(64);
+  EXPECT_NO_THROW(GgufFile::parse(MappedFile::from_memory(kName, b.b.data(), b.b.size())));
+  // Many tensors (std::sort switches away from insertion sort): still no false overlap.
+  TempDir dir;
+  GgufWriter w;
+  std::vector<float> d(8, 1.0f);
+  for (int i = 0; i < 40; ++i) {
+    w.add_tensor("t" + std::to_string(i), DType::F32, {8}, d.data());
+    w.add_tensor("empty" + std::to_string(i), DType::F32, {0, 8}, d.data());
+  }
+  w.write(dir.file("many.gguf"));
+  EXPECT_NO_THROW(GgufFile::open(dir.file("many.gguf")));
+}
+
+}  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "rlx/audio/audio.h"
+#include "rlx/core/error.h"
 #include "rlx/models/silero_vad/vad.h"
 #include "support/test_data.h"
 

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "rlx/core/error.h"
@@ -148,6 +150,54 @@ TEST(JinjaParity, MatchesHuggingFaceJinja) {
   std::printf("chat template parity: %d/%d renders match (%d not compared: the reference failed)\n",
               matched, total, skipped);
   EXPECT_EQ(matched, total);
+}
+
+// Randomly mutated real templates (deleted bytes, inserted tag/operator fragments, duplicated
+// spans) must render or fail with rlx::Error: never crash or hang. Fixed seed: reproducible.
+TEST(JinjaParity, MutatedTemplatesFailCleanly) {
+  std::vector<std::string> sources;
+  const std::string dir = rlx::test::data_dir() + "/llama.cpp/models/templates";
+  ASSERT_TRUE(std::filesystem::is_directory(rlx::test::require_file(dir)));
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".jinja") sources.push_back(read_file(e.path().string()));
+  std::sort(sources.begin(), sources.end());
+  ASSERT_FALSE(sources.empty());
+  ordered_json convs =
+      read_json(rlx::test::repo_dir() + "/tests/fixtures/chat/conversations.json")["conversations"];
+  const char* fragments[] = {"{{", "}}",   "{%",    "%}", "(",    ")",      "[",    "]",
+                             "|",  " is ", " not ", "-",  "'",    "\"",     "{",    "}",
+                             ",",  ".",    ":",     "~",  " if ", " else ", "loop", "\xc3"};
+  std::mt19937 rng(1234);
+  int rendered = 0, failed = 0;
+  for (int it = 0; it < 3000; ++it) {
+    std::string s = sources[rng() % sources.size()];
+    for (int m = 1 + int(rng() % 4); m > 0 && !s.empty(); --m) {
+      size_t p = rng() % s.size();
+      switch (rng() % 3) {
+        case 0:
+          s.erase(p, 1 + rng() % 8);
+          break;
+        case 1:
+          s.insert(p, fragments[rng() % std::size(fragments)]);
+          break;
+        default: {
+          size_t q = rng() % s.size();
+          s.insert(p, s.substr(q, std::min<size_t>(rng() % 40, s.size() - q)));
+        }
+      }
+    }
+    try {
+      rlx::text::ChatTemplate t(s);
+      ordered_json ctx = convs[rng() % convs.size()];
+      ctx["bos_token"] = "<s>";
+      t.render(ctx);
+      ++rendered;
+    } catch (const rlx::Error&) {
+      ++failed;
+    }
+  }
+  EXPECT_GT(rendered, 0);
+  EXPECT_GT(failed, 0);
 }
 
 }  // namespace

@@ -110,7 +110,9 @@ TEST(Tokenizer, RandomBytesAndLongRuns) {
     for (char& c : s) c = static_cast<char>(rng() % 4 ? rng() % 128 : rng() % 256);
     const std::string back = t.decode(t.encode(s));
     EXPECT_EQ(t.encode(back), t.encode(s));
-    if (back.find("\uFFFD") == std::string::npos) EXPECT_EQ(back, s);
+    if (back.find("\uFFFD") == std::string::npos) {
+      EXPECT_EQ(back, s);
+    }
   }
   // Long single pre-tokens exercise the heap-based merge loop and the regex JIT stack.
   for (const std::string& s : {std::string(100000, ' '), std::string(100000, 'a'),

@@ -33,7 +33,7 @@ struct DecoderFamily {
 struct RunnerOptions {
   std::string weights;
   Device device = Device::cpu();
-  int64_t max_seq = 4096;
+  int64_t max_seq = 0;  // 0: min(4096, the model's context length)
   std::string precision = "f32";
   double max_memory_gb = 0;  // 0: no limit
   int threads = 0;           // 0: physical cores

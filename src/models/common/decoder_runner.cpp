@@ -61,7 +61,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
   RLX_CHECK(!o.weights.empty(), "no weights given (--weights PATH)");
   RLX_CHECK(o.device.kind == Device::Kind::Cpu, "device {} is not available in this build (CPU only)", o.device.str());
   RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)", o.precision);
-  RLX_CHECK(o.max_seq > 0, "max_seq must be positive, got {}", o.max_seq);
+  RLX_CHECK(o.max_seq >= 0, "max_seq must be positive, got {}", o.max_seq);
   auto t0 = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   impl->opt = o;
@@ -117,16 +117,19 @@ DecoderRunner DecoderRunner::Builder::build() const {
 
   // Limits, checked before anything large is allocated.
   const nn::DecoderSpec& spec = impl->spec;
+  if (impl->opt.max_seq == 0)
+    impl->opt.max_seq = spec.max_positions > 0 ? std::min<int64_t>(4096, spec.max_positions) : 4096;
+  const int64_t max_seq = impl->opt.max_seq;
   if (spec.max_positions > 0)
-    RLX_CHECK(o.max_seq <= spec.max_positions, "max_seq {} exceeds the model's context length {}",
-              o.max_seq, spec.max_positions);
-  const double kv_bytes = double(spec.kv_bytes_per_token(o.kv_type)) * double(o.max_seq);
+    RLX_CHECK(max_seq <= spec.max_positions, "max_seq {} exceeds the model's context length {}",
+              max_seq, spec.max_positions);
+  const double kv_bytes = double(spec.kv_bytes_per_token(o.kv_type)) * double(max_seq);
   const double weight_bytes = double(impl->weights->total_bytes());
   if (o.max_memory_gb > 0) {
     const double limit = o.max_memory_gb * double(1ull << 30);
     RLX_CHECK(kv_bytes + weight_bytes <= limit,
               "weights ({:.2f} GiB) + KV cache for {} tokens ({:.2f} GiB) exceed max_memory_gb = {}; "
-              "lower --max-seq or use --kv-type f16", weight_bytes / double(1ull << 30), o.max_seq,
+              "lower --max-seq or use --kv-type f16", weight_bytes / double(1ull << 30), max_seq,
               kv_bytes / double(1ull << 30), o.max_memory_gb);
   }
   CompileOptions co;
@@ -135,7 +138,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
   // Build one program now so that missing or misshapen tensors are reported at load.
   DecoderRunner r(std::move(impl));
   r.impl_->cache = r.new_cache();
-  nn::DecoderGraphOptions go{1, o.max_seq, o.kv_type, true};
+  nn::DecoderGraphOptions go{1, max_seq, o.kv_type, true};
   r.impl_->programs->get("T=1:all=1", [&] { return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned); });
   auto unused = r.impl_->weights->unused();
   if (!unused.empty())
