@@ -2,6 +2,7 @@
 #include <vector>
 
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/simd.h"
 #include "rlx/core/error.h"
 
 namespace rlx::cpu {
@@ -19,25 +20,30 @@ void k_conv1d(const KernelArgs& a) {
   const float* px = x.ptr<float>();
   const float* pw = w.ptr<float>();
   float* po = a.out.ptr<float>();
-  a.pool.parallel_for(B * Cout, 1, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t b = r / Cout, co = r % Cout, g = co / out_per_group;
-      float* orow = po + r * Lout;
-      for (int64_t t = 0; t < Lout; ++t) orow[t] = bias ? bias[co] : 0.f;
-      for (int64_t ci = 0; ci < Cg; ++ci) {
-        const float* xrow = px + (b * Cin + g * Cg + ci) * L;
-        const float* wk = pw + (co * Cg + ci) * K;
-        for (int64_t k = 0; k < K; ++k) {
-          const float wv = wk[k];
-          const int64_t shift = k * at.dilation - at.padding;
-          for (int64_t t = 0; t < Lout; ++t) {
-            int64_t i = t * at.stride + shift;
-            if (i >= 0 && i < L) orow[t] += wv * xrow[i];
+  // im2col per (batch, group) with one row per output position, so every output is a
+  // contiguous dot product of length Cg*K against a weight row (SIMD-friendly even for K=3).
+  const int64_t row = Cg * K;
+  std::vector<float> cols(static_cast<size_t>(Lout * row));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t g = 0; g < G; ++g) {
+      for (int64_t t = 0; t < Lout; ++t)
+        for (int64_t ci = 0; ci < Cg; ++ci) {
+          const float* xrow = px + (b * Cin + g * Cg + ci) * L;
+          float* c = cols.data() + t * row + ci * K;
+          for (int64_t k = 0; k < K; ++k) {
+            int64_t i = t * at.stride - at.padding + k * at.dilation;
+            c[k] = i >= 0 && i < L ? xrow[i] : 0.f;
           }
         }
-      }
+      a.pool.parallel_for(out_per_group, 4, [&](int64_t o0, int64_t o1) {
+        for (int64_t co = g * out_per_group + o0; co < g * out_per_group + o1; ++co) {
+          const float* wr = pw + co * row;
+          float* orow = po + (b * Cout + co) * Lout;
+          const float bv = bias ? bias[co] : 0.f;
+          for (int64_t t = 0; t < Lout; ++t) orow[t] = bv + dot_f32(wr, cols.data() + t * row, row);
+        }
+      });
     }
-  });
 }
 
 }  // namespace
