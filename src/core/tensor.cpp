@@ -1,5 +1,6 @@
 #include "rlx/core/tensor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -121,6 +122,19 @@ Tensor Tensor::borrow(const TensorView& view, std::shared_ptr<const void> keep_a
 
 namespace {
 
+// OCP FP8 formats as stored by safetensors: E4M3FN (bias 7, no infinities, 0x7f/0xff NaN) and
+// E5M2 (bias 15, IEEE-like: the top byte of an f16).
+float f8_e4m3_to_f32(uint8_t b) {
+  const int sign = b >> 7, exp = (b >> 3) & 0xf, mant = b & 7;
+  float v;
+  if (exp == 0xf && mant == 7) return NAN;
+  if (exp == 0) v = std::ldexp(float(mant), -9);  // subnormal: mant/8 * 2^-6
+  else v = std::ldexp(1.f + float(mant) / 8.f, exp - 7);
+  return sign ? -v : v;
+}
+
+float f8_e5m2_to_f32(uint8_t b) { return f16_to_f32(uint16_t(b) << 8); }
+
 // Calls fn(byte offset of element) for every element of v in row-major order.
 template <class Fn>
 void for_each_offset(const TensorView& v, Fn&& fn) {
@@ -179,6 +193,11 @@ Tensor to_f32(const TensorView& v) {
       case DType::I64: dst[i] = float(reinterpret_cast<const int64_t*>(src)[off]); break;
       case DType::U8:
       case DType::Bool: dst[i] = float(reinterpret_cast<const uint8_t*>(src)[off]); break;
+      case DType::U16: dst[i] = float(reinterpret_cast<const uint16_t*>(src)[off]); break;
+      case DType::U32: dst[i] = float(reinterpret_cast<const uint32_t*>(src)[off]); break;
+      case DType::U64: dst[i] = float(reinterpret_cast<const uint64_t*>(src)[off]); break;
+      case DType::F8_E4M3: dst[i] = f8_e4m3_to_f32(reinterpret_cast<const uint8_t*>(src)[off]); break;
+      case DType::F8_E5M2: dst[i] = f8_e5m2_to_f32(reinterpret_cast<const uint8_t*>(src)[off]); break;
       default: RLX_ASSERT(false, "unhandled dtype {}", dtype_name(v.dtype));
     }
   };
