@@ -34,7 +34,10 @@ std::vector<int32_t> read_ids(const std::string& path) {
 
 std::string join(const std::vector<int32_t>& ids) {
   std::string s;
-  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(ids[i]);
+  }
   return s;
 }
 
@@ -247,7 +250,9 @@ void expect_user_error(const std::string& args, const std::string& mention = "")
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   EXPECT_EQ(r.out, "");
-  if (!mention.empty()) EXPECT_NE(r.err.find(mention), std::string::npos) << r.err;
+  if (!mention.empty()) {
+    EXPECT_NE(r.err.find(mention), std::string::npos) << r.err;
+  }
 }
 
 TEST(RunCli, UserErrors) {
@@ -259,7 +264,7 @@ TEST(RunCli, UserErrors) {
   expect_user_error("run qwen3 -m " + tied + " --prompt-ids 1,x,3", "--prompt-ids");
   expect_user_error("run qwen3 -m " + tied + " --prompt-ids 1,,3", "--prompt-ids");
   expect_user_error("run qwen3 -m " + tied + " --prompt-ids -5", "");
-  expect_user_error("run llama -m " + tied + " --prompt-ids 1,2,3", "llama");
+  expect_user_error("run nosuchfamily -m " + tied + " --prompt-ids 1,2,3", "nosuchfamily");
   expect_user_error("run qwen3 -m " + tied + " --prompt-ids 1,2,3 --max-seq 100000", "");
   expect_user_error("run qwen3 -m " + tied + " --prompt-ids 1,2,3 --kv-type q4", "q4");
   expect_user_error("run qwen3 -m " + tied + " -n 4", "");  // nothing to do

@@ -14,7 +14,7 @@
 #include "rlx/core/log.h"
 #include "rlx/io/npy.h"
 #include "rlx/io/weights.h"
-#include "rlx/models/qwen3/qwen3.h"
+#include "rlx/models/families.h"
 #include "rlx/text/jinja.h"
 
 namespace rlx::cli {
@@ -50,8 +50,7 @@ const models::DecoderFamily& family_by_name(const std::string& name, const std::
     }
     n = arch;
   }
-  if (n == "qwen3") return models::qwen3::family();
-  fail("unknown model family '{}' (available: qwen3, auto)", n);
+  return models::decoder_family(n);
 }
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -199,8 +198,8 @@ int run_generate(RunFlags& f) {
 
 Runner add_run(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
-  auto* cmd = app.add_subcommand("run", "Generate text with a decoder LLM (qwen3, or auto-detect)");
-  cmd->add_option("family", f->family, "Model family (qwen3) or auto")->required();
+  auto* cmd = app.add_subcommand("run", "Generate text with a decoder LLM (family name, or auto to detect it)");
+  cmd->add_option("family", f->family, "Model family (llama, qwen2, qwen3, gemma, gemma2, gemma3_text, minicpm5) or auto")->required();
   cmd->add_option("-m,--weights", f->runner.weights, "GGUF file, safetensors file or model directory")->required();
   cmd->add_option("-p,--prompt", f->prompt, "Raw prompt text (no chat template)");
   cmd->add_option("--prompt-ids", f->prompt_ids, "Comma-separated token ids (bypasses the tokenizer)");

@@ -79,6 +79,10 @@ void k_linear(const KernelArgs& a) {
           py[m * N + n] = qt.vec_dot(pw + n * row_bytes, pact + m * act_row_bytes, K);
       finish(n0, n1);
     });
+    if (const char* dd = std::getenv("RLX_DUMP_LINEAR")) {
+      std::string fn = std::string(dd) + "/lin" + std::to_string(dbg_count - 1) + ".out.bin";
+      FILE* f = std::fopen(fn.c_str(), "wb"); std::fwrite(py, 4, size_t(M * N), f); std::fclose(f);
+    }
     return;
   }
   RLX_CHECK(qt.dequantize != nullptr, "linear: weight type {} is not supported", dtype_name(wt));

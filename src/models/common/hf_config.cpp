@@ -46,3 +46,55 @@ nn::RopeScaling gguf_rope_scaling(const io::GgufFile& g, const std::string& arch
 }
 
 }  // namespace rlx::models
+
+namespace rlx::models {
+
+nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string& family) {
+  nn::DecoderSpec s;
+  s.family = family;
+  s.vocab = hf_int(c, "vocab_size", family);
+  s.hidden = hf_int(c, "hidden_size", family);
+  s.layers = hf_int(c, "num_hidden_layers", family);
+  s.heads = hf_int(c, "num_attention_heads", family);
+  s.kv_heads = c.contains("num_key_value_heads") && c["num_key_value_heads"].is_number_integer()
+                   ? c["num_key_value_heads"].get<int64_t>() : s.heads;
+  s.head_dim = c.contains("head_dim") && c["head_dim"].is_number_integer() ? c["head_dim"].get<int64_t>()
+                                                                            : s.hidden / s.heads;
+  s.ffn = hf_int(c, "intermediate_size", family);
+  s.max_positions = c.value("max_position_embeddings", int64_t(0));
+  s.norm_eps = float(c.value("rms_norm_eps", 1e-6));
+  s.tied_embeddings = c.value("tie_word_embeddings", false);
+  hf_rope(c, 10000.0, s.rope_theta, s.rope_scaling);
+  if (c.contains("layer_types") && c["layer_types"].is_array()) {
+    RLX_CHECK(int64_t(c["layer_types"].size()) == s.layers, "{} config.json: layer_types has {} entries for {} layers",
+              family, c["layer_types"].size(), s.layers);
+    for (auto& t : c["layer_types"]) s.layer_sliding.push_back(t == "sliding_attention");
+  }
+  if (c.contains("sliding_window") && c["sliding_window"].is_number_integer())
+    s.sliding_window = c["sliding_window"].get<int64_t>();
+  return s;
+}
+
+nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch, const std::string& family) {
+  nn::DecoderSpec s;
+  s.family = family;
+  const std::string a = arch + ".";
+  s.hidden = g.get_int(a + "embedding_length");
+  s.layers = g.get_int(a + "block_count");
+  s.heads = g.get_int(a + "attention.head_count");
+  s.kv_heads = g.int_or(a + "attention.head_count_kv").value_or(s.heads);
+  s.head_dim = g.int_or(a + "attention.key_length").value_or(s.hidden / s.heads);
+  s.ffn = g.get_int(a + "feed_forward_length");
+  s.max_positions = g.get_int(a + "context_length");
+  s.norm_eps = float(g.get_float(a + "attention.layer_norm_rms_epsilon"));
+  s.rope_theta = g.float_or(a + "rope.freq_base").value_or(10000.0);
+  s.rope_scaling = gguf_rope_scaling(g, arch);
+  if (auto n = g.int_or(a + "rope.dimension_count")) s.rotary_dims = *n == s.head_dim ? 0 : *n;
+  const io::GgufTensorInfo* emb = g.find_tensor("token_embd.weight");
+  RLX_CHECK(emb != nullptr, "{}: tensor 'token_embd.weight' is missing", g.path());
+  s.vocab = emb->shape[0];
+  s.tied_embeddings = g.find_tensor("output.weight") == nullptr;
+  return s;
+}
+
+}  // namespace rlx::models

@@ -19,3 +19,14 @@ void hf_rope(const nlohmann::json& c, double default_theta, double& theta, nn::R
 nn::RopeScaling gguf_rope_scaling(const io::GgufFile& g, const std::string& arch);
 
 }  // namespace rlx::models
+
+#include "rlx/nn/decoder.h"
+
+namespace rlx::models {
+
+// The fields every Llama-like config shares (sizes, eps, RoPE, tied embeddings, layer_types).
+nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string& family);
+// The same from GGUF "<arch>.*" metadata; vocab from token_embd, tied when output.weight is absent.
+nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch, const std::string& family);
+
+}  // namespace rlx::models

@@ -101,6 +101,7 @@ std::string Interpreter::render(const Body& program, const Value& context) {
   top->parent = globals_;
   if (context.is_object())
     for (const auto& [k, v] : context.object().items) top->vars[k] = v;
+  MutationLog log;  // breaks reference cycles the template built, when the render ends
   std::string out;
   exec(program, top, out);
   return out;
@@ -244,6 +245,7 @@ void Interpreter::exec_set(const Stmt& s, const ScopePtr& scope, std::string& ou
     if (!target || !target->is_object())
       throw EvalError("cannot assign attribute '" + s.attr + "' of '" + s.targets[0] +
                       "': not a namespace");
+    note_mutation(*target);
     target->object().set(s.attr, std::move(v));
     return;
   }

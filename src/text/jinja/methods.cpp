@@ -292,12 +292,14 @@ Value list_method(const Value& self, const std::string& name) {
   auto fn = [](auto f) { return Value::function(std::move(f)); };
   if (name == "append") {
     return fn([self](CallArgs& a) {
+      note_mutation(self);
       self.array().push_back(arg(a, 0, "item", "append"));
       return Value::none();
     });
   }
   if (name == "extend") {
     return fn([self](CallArgs& a) {
+      note_mutation(self);
       for (Value& v : iterate(arg(a, 0, "iterable", "extend")))
         self.array().push_back(std::move(v));
       return Value::none();
@@ -309,6 +311,7 @@ Value list_method(const Value& self, const std::string& name) {
       int64_t i = int_arg(a, 0, "index", 0), n = int64_t(arr.size());
       if (i < 0) i = std::max<int64_t>(0, i + n);
       i = std::min(i, n);
+      note_mutation(self);
       arr.insert(arr.begin() + i, arg(a, 1, "item", "insert"));
       return Value::none();
     });
@@ -390,6 +393,7 @@ Value dict_method(const Value& self, const std::string& name) {
         for (const auto& kv : other->object().items) self.object().set(kv.first, kv.second);
       }
       for (const auto& kv : a.kw) self.object().set(kv.first, kv.second);
+      note_mutation(self);
       return Value::none();
     });
   }

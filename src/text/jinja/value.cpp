@@ -311,6 +311,29 @@ const char* Value::type_name() const {
   return "?";
 }
 
+namespace {
+thread_local MutationLog* current_log = nullptr;
+}  // namespace
+
+MutationLog::MutationLog() : outer_(current_log) {
+  current_log = this;
+}
+
+MutationLog::~MutationLog() {
+  current_log = outer_;
+  // Move the contents out first: destroying them may drop the last reference to other
+  // containers, never to these (we hold them).
+  for (auto& a : arrays_) Array().swap(*a);
+  for (auto& o : objects_) std::vector<std::pair<std::string, Value>>().swap(o->items);
+}
+
+void note_mutation(const Value& container) {
+  MutationLog* log = current_log;
+  if (!log) return;
+  if (container.is_array()) log->arrays_.push_back(container.array_ptr());
+  if (container.is_object()) log->objects_.push_back(container.object_ptr());
+}
+
 Value from_json(const nlohmann::ordered_json& j) {
   return from_json_impl(j, 0);
 }

@@ -90,6 +90,8 @@ class Value {
   Array& array() const { return *arr_; }
   Object& object() const { return *obj_; }
   const Function& fn() const { return *fn_; }
+  std::shared_ptr<Array> array_ptr() const { return arr_; }
+  std::shared_ptr<Object> object_ptr() const { return obj_; }
 
   bool truthy() const;
   const char* type_name() const;
@@ -105,6 +107,24 @@ class Value {
   std::shared_ptr<Array> arr_;
   std::shared_ptr<Object> obj_;
   std::shared_ptr<Function> fn_;
+};
+
+// Containers mutated in place during a render (list.append, `set ns.x = ...`, dict.update) are
+// the only way to build reference cycles (a list appended to itself), which shared_ptr would
+// leak. The renderer holds a MutationLog; at its end the noted containers are emptied.
+void note_mutation(const Value& container);
+class MutationLog {
+ public:
+  MutationLog();
+  ~MutationLog();
+  MutationLog(const MutationLog&) = delete;
+  MutationLog& operator=(const MutationLog&) = delete;
+
+ private:
+  std::vector<std::shared_ptr<Array>> arrays_;
+  std::vector<std::shared_ptr<Object>> objects_;
+  MutationLog* outer_;
+  friend void note_mutation(const Value& container);
 };
 
 // Conversions (value.cpp).
