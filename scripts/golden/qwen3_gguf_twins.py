@@ -8,7 +8,11 @@ this writes OUT_DIR/<config>/model-f16.gguf and model-q8_0.gguf, plus OUT_DIR/<c
 (the files' metadata and tensor types, read back with gguf-py) and OUT_DIR/versions.json.
 LLAMA_CPP_DIR needs only convert_hf_to_gguf.py, conversion/ and gguf-py/ of a llama.cpp checkout.
 Needs torch, numpy, safetensors, transformers and tokenizers (the GPU machine has them; nothing
-runs on its GPU).
+runs on its GPU). As run for the committed files: copy those three paths of the checkout into a
+git-ignored folder of the work tree (e.g. .scratch-llamacpp/, carried to the GPU machine), then
+    python3 scripts/golden/qwen3_gguf_twins.py tests/fixtures/qwen3 $OUT/twins \
+        --llama-cpp .scratch-llamacpp --llama-cpp-commit <llama.cpp commit>
+and copy OUT/twins/<config>/model-*.gguf into tests/fixtures/qwen3/<config>/.
 
 The fixtures have no tokenizer (vocab_size 512, ids only), but convert_hf_to_gguf.py needs one, so
 each config is copied to a temporary directory together with a small byte-level BPE tokenizer made

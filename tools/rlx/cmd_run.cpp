@@ -14,6 +14,7 @@
 #include "rlx/core/log.h"
 #include "rlx/io/npy.h"
 #include "rlx/io/weights.h"
+#include "rlx/models/check.h"
 #include "rlx/models/families.h"
 #include "rlx/text/jinja.h"
 
@@ -37,20 +38,8 @@ struct RunFlags {
   std::string dump_logits;
 };
 
-const models::DecoderFamily& family_by_name(const std::string& name, const std::string& weights) {
-  std::string n = name;
-  if (n == "auto") {
-    auto ws = io::WeightStore::open(weights);
-    std::string arch;
-    if (ws->gguf()) arch = ws->gguf()->architecture();
-    else {
-      std::ifstream in(std::filesystem::path(ws->files().dir) / "config.json");
-      RLX_CHECK(in.good(), "{}: no config.json to detect the model family from", ws->files().dir);
-      arch = nlohmann::json::parse(in).value("model_type", "");
-    }
-    n = arch;
-  }
-  return models::decoder_family(n);
+const models::DecoderFamily& family_by_name(const std::string& name, const models::RunnerOptions& o) {
+  return models::decoder_family(name == "auto" ? models::detect_architecture(o.weights, o.prefer) : name);
 }
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -105,7 +94,7 @@ int run_generate(RunFlags& f) {
   RLX_CHECK(f.kv_type == "f32" || f.kv_type == "f16", "--kv-type must be f32 or f16, got '{}'", f.kv_type);
   f.runner.kv_type = f.kv_type == "f16" ? DType::F16 : DType::F32;
   f.runner.verbose = !f.quiet;
-  const auto& fam = family_by_name(f.family, f.runner.weights);
+  const auto& fam = family_by_name(f.family, f.runner);
   models::DecoderRunner runner = models::DecoderRunner::Builder(fam).options(f.runner).build();
   const text::Tokenizer* tok = runner.tokenizer();
   std::signal(SIGINT, on_sigint);

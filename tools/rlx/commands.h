@@ -13,6 +13,7 @@ Runner add_inspect(CLI::App& app);
 Runner add_vad(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
+Runner add_check(CLI::App& app);
 
 // Shared flags, spelled the same in every subcommand (CONVENTIONS.md).
 struct CommonFlags {

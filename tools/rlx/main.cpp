@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add(rlx::cli::add_vad);
   add(rlx::cli::add_run);
   add(rlx::cli::add_tokenize);
+  add(rlx::cli::add_check);
   app.add_subcommand("help", "Show help for rlx or a subcommand")->callback([&]() {
     std::fputs(app.help().c_str(), stdout);
     std::exit(0);

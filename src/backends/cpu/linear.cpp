@@ -4,9 +4,6 @@
 // quantized once per call (as llama.cpp does), or are dequantized per row when the type has
 // no dot kernel.
 #include <vector>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
 
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/simd.h"
@@ -60,11 +57,6 @@ void k_linear(const KernelArgs& a) {
     return;
   }
   const QuantTraits& qt = quant_traits(wt);
-  static int dbg_count = 0;
-  if (const char* dd = std::getenv("RLX_DUMP_LINEAR")) {
-    std::string fn = std::string(dd) + "/lin" + std::to_string(dbg_count++) + ".in.bin";
-    FILE* f = std::fopen(fn.c_str(), "wb"); std::fwrite(px, 4, size_t(M * K), f); std::fclose(f);
-  }
   if (is_quantized(wt) && qt.vec_dot) {
     // Quantize the activations once, shared by every thread.
     const int64_t act_row_bytes = dtype_bytes(qt.vec_dot_type, K);
@@ -79,10 +71,6 @@ void k_linear(const KernelArgs& a) {
           py[m * N + n] = qt.vec_dot(pw + n * row_bytes, pact + m * act_row_bytes, K);
       finish(n0, n1);
     });
-    if (const char* dd = std::getenv("RLX_DUMP_LINEAR")) {
-      std::string fn = std::string(dd) + "/lin" + std::to_string(dbg_count - 1) + ".out.bin";
-      FILE* f = std::fopen(fn.c_str(), "wb"); std::fwrite(py, 4, size_t(M * N), f); std::fclose(f);
-    }
     return;
   }
   RLX_CHECK(qt.dequantize != nullptr, "linear: weight type {} is not supported", dtype_name(wt));
