@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Writes a deterministic corpus of tokenizer test strings, one JSON string per line.
 
-Usage: scripts/ref/gen_tokenizer_corpus.py > corpus.jsonl   (then scripts/ref/tokenize_ref.mjs)
+Usage: scripts/ref/gen_tokenizer_corpus.py [--gemma] > corpus.jsonl   (then scripts/ref/tokenize_ref.mjs)
+
+--gemma appends strings aimed at SentencePiece-style vocabularies (Gemma): Gemma's special and
+added tokens (<start_of_turn>, HTML tags, newline/tab runs), literal "▁" and "<0xNN>" text, rare
+characters that need byte fallback. The first COUNT strings stay the same.
 
 The strings cover English, CJK, Arabic/Hebrew/Indic/Thai, emoji with ZWJ sequences, code, long
 whitespace runs, numbers, special-token text, decomposed (non-NFC) Unicode and mixtures. Only
@@ -172,11 +176,45 @@ GENERATORS = [english, english, script_text, emoji, whitespace, numbers, special
               control, mixed, mixed]
 
 
+GEMMA_SPECIAL = ["<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "<pad>", "<unk>", "<mask>",
+                 "[multimodal]", "<unused0>", "<unused99>", "<start_of_image>", "<end_of_image>",
+                 "<image_soft_token>", "<div>", "</div>", "<li>", "</code>", "<h1>", "<table>",
+                 "\n", "\n\n", "\n\n\n", "\t", "\t\t\t", "\u2581\u2581", "\u2581", "<0x41>", "<0x0A>",
+                 "<start_of_turn", "<end_of_turn>>", "< bos>", "<BOS>"]
+GEMMA_FIXED = [
+    "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n4<end_of_turn>\n",
+    "<bos><start_of_turn>user\nHi<end_of_turn>", "\u2581Hello\u2581world", "\u2581\u2581\u2581",
+    " \u2581 ", "<0x41><0xE4><0xB8><0xAD>", "\U0001f999\U0001f9a0\U0001fa90", "\ud7a3\ua4d0\u16a0",
+    "\U0001d11e \U0001d400\U0001d7ff", "\u0fd0\u0f00\u1680\u2d30", "\U00010330\U00013000", "\t\t\t\t",
+    "\n" * 40, "\t" * 40, " \n \n", "<div><p>text</p></div>", "\u2581" * 40, " " * 40 + "x",
+]
+
+
+def gemma(rng):
+    parts = []
+    for _ in range(rng.randint(1, 6)):
+        r = rng.random()
+        if r < 0.4:
+            parts.append(rng.choice(GEMMA_SPECIAL))
+        elif r < 0.55:
+            parts.append(chr(rng.choice([rng.randint(0x10000, 0x1342e), rng.randint(0x1f300, 0x1faff),
+                                         rng.randint(0xa000, 0xd7a3), rng.randint(0x2e80, 0x2fdf)])))
+        else:
+            parts.append(rng.choice([english, script_text, whitespace, code, numbers])(rng)[:60])
+        parts.append(rng.choice(["", " ", "\n", "  ", "\t", "\u2581"]))
+    return "".join(parts)
+
+
 def main():
     rng = random.Random(SEED)
     out = list(FIXED)
     while len(out) < COUNT:
         out.append(rng.choice(GENERATORS)(rng))
+    if "--gemma" in sys.argv[1:]:
+        out += GEMMA_FIXED
+        rng = random.Random(SEED + 1)
+        while len(out) < COUNT + 300:
+            out.append(gemma(rng))
     for s in out:
         sys.stdout.write(json.dumps(s) + "\n")
 

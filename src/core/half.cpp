@@ -39,8 +39,8 @@ uint16_t f32_to_f16(float f) {
   uint32_t abs = x & 0x7fffffffu;
   if (abs > 0x7f800000u) return uint16_t(sign | 0x7e00u);  // NaN
   if (abs >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // overflow → inf (rounds up past 65504)
-  if (abs < 0x38800000u) {  // result is subnormal or zero
-    if (abs < 0x33000000u) return uint16_t(sign);  // below half the smallest subnormal
+  if (abs < 0x38800000u) {                                  // result is subnormal or zero
+    if (abs < 0x33000000u) return uint16_t(sign);           // below half the smallest subnormal
     uint32_t e = abs >> 23;
     uint32_t m = (abs & 0x7fffffu) | 0x800000u;
     int shift = int(126 - e);  // value / 2^-24 = m * 2^(e - 126)

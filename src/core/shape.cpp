@@ -6,7 +6,8 @@
 
 namespace rlx {
 
-Dims::Dims(std::initializer_list<int64_t> d) : Dims(std::span<const int64_t>(d.begin(), d.size())) {}
+Dims::Dims(std::initializer_list<int64_t> d)
+    : Dims(std::span<const int64_t>(d.begin(), d.size())) {}
 
 Dims::Dims(std::span<const int64_t> d) {
   RLX_CHECK(d.size() <= size_t(kMaxDims), "rank {} exceeds the maximum of {}", d.size(), kMaxDims);
@@ -43,7 +44,9 @@ int64_t Dims::numel() const {
   return p;
 }
 
-std::string Dims::str() const { return fmt::format("[{}]", fmt::join(begin(), end(), ", ")); }
+std::string Dims::str() const {
+  return fmt::format("[{}]", fmt::join(begin(), end(), ", "));
+}
 
 bool Dims::operator==(const Dims& o) const {
   if (n_ != o.n_) return false;

@@ -28,7 +28,9 @@ bool TensorView::is_contiguous() const {
   return true;
 }
 
-int64_t TensorView::nbytes() const { return dtype_bytes(dtype, numel()); }
+int64_t TensorView::nbytes() const {
+  return dtype_bytes(dtype, numel());
+}
 
 TensorView TensorView::reshape(const Shape& s) const {
   RLX_CHECK(s.numel() == numel(), "cannot reshape {} ({} elements) to {}", shape.str(), numel(),
@@ -102,7 +104,8 @@ Tensor Tensor::empty(DType dtype, const Shape& shape) {
   void* p = std::aligned_alloc(64, alloc == 0 ? 64 : alloc);
   RLX_CHECK(p != nullptr, "out of memory allocating {} bytes for a {} {} tensor", bytes,
             dtype_name(dtype), shape.str());
-  t.storage_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
+  t.storage_ =
+      std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
   t.view_ = TensorView(p, dtype, shape);
   return t;
 }
@@ -128,12 +131,16 @@ float f8_e4m3_to_f32(uint8_t b) {
   const int sign = b >> 7, exp = (b >> 3) & 0xf, mant = b & 7;
   float v;
   if (exp == 0xf && mant == 7) return NAN;
-  if (exp == 0) v = std::ldexp(float(mant), -9);  // subnormal: mant/8 * 2^-6
-  else v = std::ldexp(1.f + float(mant) / 8.f, exp - 7);
+  if (exp == 0)
+    v = std::ldexp(float(mant), -9);  // subnormal: mant/8 * 2^-6
+  else
+    v = std::ldexp(1.f + float(mant) / 8.f, exp - 7);
   return sign ? -v : v;
 }
 
-float f8_e5m2_to_f32(uint8_t b) { return f16_to_f32(uint16_t(b) << 8); }
+float f8_e5m2_to_f32(uint8_t b) {
+  return f16_to_f32(uint16_t(b) << 8);
+}
 
 // Calls fn(byte offset of element) for every element of v in row-major order.
 template <class Fn>
@@ -168,7 +175,8 @@ Tensor contiguous_copy(const TensorView& v) {
   }
   const char* src = static_cast<const char*>(v.data);
   char* dst = static_cast<char*>(t.data());
-  for_each_offset(v, [&](int64_t i, int64_t off) { std::memcpy(dst + i * es, src + off * es, es); });
+  for_each_offset(v,
+                  [&](int64_t i, int64_t off) { std::memcpy(dst + i * es, src + off * es, es); });
   return t;
 }
 
@@ -183,22 +191,51 @@ Tensor to_f32(const TensorView& v) {
   const char* src = static_cast<const char*>(v.data);
   auto conv = [&](int64_t i, int64_t off) {
     switch (v.dtype) {
-      case DType::F32: dst[i] = reinterpret_cast<const float*>(src)[off]; break;
-      case DType::F16: dst[i] = f16_to_f32(reinterpret_cast<const uint16_t*>(src)[off]); break;
-      case DType::BF16: dst[i] = bf16_to_f32(reinterpret_cast<const uint16_t*>(src)[off]); break;
-      case DType::F64: dst[i] = float(reinterpret_cast<const double*>(src)[off]); break;
-      case DType::I8: dst[i] = float(reinterpret_cast<const int8_t*>(src)[off]); break;
-      case DType::I16: dst[i] = float(reinterpret_cast<const int16_t*>(src)[off]); break;
-      case DType::I32: dst[i] = float(reinterpret_cast<const int32_t*>(src)[off]); break;
-      case DType::I64: dst[i] = float(reinterpret_cast<const int64_t*>(src)[off]); break;
+      case DType::F32:
+        dst[i] = reinterpret_cast<const float*>(src)[off];
+        break;
+      case DType::F16:
+        dst[i] = f16_to_f32(reinterpret_cast<const uint16_t*>(src)[off]);
+        break;
+      case DType::BF16:
+        dst[i] = bf16_to_f32(reinterpret_cast<const uint16_t*>(src)[off]);
+        break;
+      case DType::F64:
+        dst[i] = float(reinterpret_cast<const double*>(src)[off]);
+        break;
+      case DType::I8:
+        dst[i] = float(reinterpret_cast<const int8_t*>(src)[off]);
+        break;
+      case DType::I16:
+        dst[i] = float(reinterpret_cast<const int16_t*>(src)[off]);
+        break;
+      case DType::I32:
+        dst[i] = float(reinterpret_cast<const int32_t*>(src)[off]);
+        break;
+      case DType::I64:
+        dst[i] = float(reinterpret_cast<const int64_t*>(src)[off]);
+        break;
       case DType::U8:
-      case DType::Bool: dst[i] = float(reinterpret_cast<const uint8_t*>(src)[off]); break;
-      case DType::U16: dst[i] = float(reinterpret_cast<const uint16_t*>(src)[off]); break;
-      case DType::U32: dst[i] = float(reinterpret_cast<const uint32_t*>(src)[off]); break;
-      case DType::U64: dst[i] = float(reinterpret_cast<const uint64_t*>(src)[off]); break;
-      case DType::F8_E4M3: dst[i] = f8_e4m3_to_f32(reinterpret_cast<const uint8_t*>(src)[off]); break;
-      case DType::F8_E5M2: dst[i] = f8_e5m2_to_f32(reinterpret_cast<const uint8_t*>(src)[off]); break;
-      default: RLX_ASSERT(false, "unhandled dtype {}", dtype_name(v.dtype));
+      case DType::Bool:
+        dst[i] = float(reinterpret_cast<const uint8_t*>(src)[off]);
+        break;
+      case DType::U16:
+        dst[i] = float(reinterpret_cast<const uint16_t*>(src)[off]);
+        break;
+      case DType::U32:
+        dst[i] = float(reinterpret_cast<const uint32_t*>(src)[off]);
+        break;
+      case DType::U64:
+        dst[i] = float(reinterpret_cast<const uint64_t*>(src)[off]);
+        break;
+      case DType::F8_E4M3:
+        dst[i] = f8_e4m3_to_f32(reinterpret_cast<const uint8_t*>(src)[off]);
+        break;
+      case DType::F8_E5M2:
+        dst[i] = f8_e5m2_to_f32(reinterpret_cast<const uint8_t*>(src)[off]);
+        break;
+      default:
+        RLX_ASSERT(false, "unhandled dtype {}", dtype_name(v.dtype));
     }
   };
   for_each_offset(v, conv);

@@ -55,40 +55,78 @@ class Cursor {
 
 size_t min_value_bytes(GgufType t) {
   switch (t) {
-    case GgufType::U8: case GgufType::I8: case GgufType::Bool: return 1;
-    case GgufType::U16: case GgufType::I16: return 2;
-    case GgufType::U32: case GgufType::I32: case GgufType::F32: return 4;
-    case GgufType::U64: case GgufType::I64: case GgufType::F64: return 8;
-    case GgufType::String: return 8;
-    case GgufType::Array: return 12;
+    case GgufType::U8:
+    case GgufType::I8:
+    case GgufType::Bool:
+      return 1;
+    case GgufType::U16:
+    case GgufType::I16:
+      return 2;
+    case GgufType::U32:
+    case GgufType::I32:
+    case GgufType::F32:
+      return 4;
+    case GgufType::U64:
+    case GgufType::I64:
+    case GgufType::F64:
+      return 8;
+    case GgufType::String:
+      return 8;
+    case GgufType::Array:
+      return 12;
   }
   return 1;
 }
 
-bool valid_type(uint32_t t) { return t <= 12; }
+bool valid_type(uint32_t t) {
+  return t <= 12;
+}
 
 GgufValue read_value(Cursor& c, GgufType type, const std::string& key, int depth);
 
 void read_scalar(Cursor& c, GgufType type, GgufValue& v, const char* what) {
   switch (type) {
-    case GgufType::U8: v.i = c.read<uint8_t>(what); break;
-    case GgufType::I8: v.i = c.read<int8_t>(what); break;
-    case GgufType::U16: v.i = c.read<uint16_t>(what); break;
-    case GgufType::I16: v.i = c.read<int16_t>(what); break;
-    case GgufType::U32: v.i = c.read<uint32_t>(what); break;
-    case GgufType::I32: v.i = c.read<int32_t>(what); break;
-    case GgufType::U64: v.i = int64_t(c.read<uint64_t>(what)); break;
-    case GgufType::I64: v.i = c.read<int64_t>(what); break;
-    case GgufType::F32: v.f = c.read<float>(what); break;
-    case GgufType::F64: v.f = c.read<double>(what); break;
+    case GgufType::U8:
+      v.i = c.read<uint8_t>(what);
+      break;
+    case GgufType::I8:
+      v.i = c.read<int8_t>(what);
+      break;
+    case GgufType::U16:
+      v.i = c.read<uint16_t>(what);
+      break;
+    case GgufType::I16:
+      v.i = c.read<int16_t>(what);
+      break;
+    case GgufType::U32:
+      v.i = c.read<uint32_t>(what);
+      break;
+    case GgufType::I32:
+      v.i = c.read<int32_t>(what);
+      break;
+    case GgufType::U64:
+      v.i = int64_t(c.read<uint64_t>(what));
+      break;
+    case GgufType::I64:
+      v.i = c.read<int64_t>(what);
+      break;
+    case GgufType::F32:
+      v.f = c.read<float>(what);
+      break;
+    case GgufType::F64:
+      v.f = c.read<double>(what);
+      break;
     case GgufType::Bool: {
       uint8_t b = c.read<uint8_t>(what);
       if (b > 1) fail("{}: metadata '{}' has bool value {}", c.path(), what, int(b));
       v.i = b;
       break;
     }
-    case GgufType::String: v.s = c.read_string(what); break;
-    case GgufType::Array: break;
+    case GgufType::String:
+      v.s = c.read_string(what);
+      break;
+    case GgufType::Array:
+      break;
   }
 }
 
@@ -101,7 +139,8 @@ GgufValue read_value(Cursor& c, GgufType type, const std::string& key, int depth
   }
   if (depth >= kMaxArrayDepth) fail("{}: metadata '{}' nests arrays too deeply", c.path(), key);
   uint32_t et = c.read<uint32_t>(key.c_str());
-  if (!valid_type(et)) fail("{}: metadata '{}' has unknown array element type {}", c.path(), key, et);
+  if (!valid_type(et))
+    fail("{}: metadata '{}' has unknown array element type {}", c.path(), key, et);
   v.elem_type = GgufType(et);
   uint64_t n = c.read<uint64_t>(key.c_str());
   if (n > c.remaining() / min_value_bytes(v.elem_type))
@@ -142,26 +181,38 @@ GgufValue read_value(Cursor& c, GgufType type, const std::string& key, int depth
 }  // namespace
 
 const char* gguf_type_name(GgufType t) {
-  static const char* names[] = {"u8",  "i8",     "u16",   "i16", "u32", "i32", "f32",
+  static const char* names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
                                 "bool", "string", "array", "u64", "i64", "f64"};
   return uint32_t(t) <= 12 ? names[uint32_t(t)] : "?";
 }
 
 bool is_int_type(GgufType type) {
   switch (type) {
-    case GgufType::U8: case GgufType::I8: case GgufType::U16: case GgufType::I16:
-    case GgufType::U32: case GgufType::I32: case GgufType::U64: case GgufType::I64: return true;
-    default: return false;
+    case GgufType::U8:
+    case GgufType::I8:
+    case GgufType::U16:
+    case GgufType::I16:
+    case GgufType::U32:
+    case GgufType::I32:
+    case GgufType::U64:
+    case GgufType::I64:
+      return true;
+    default:
+      return false;
   }
 }
 
-bool GgufValue::is_int() const { return is_int_type(type); }
+bool GgufValue::is_int() const {
+  return is_int_type(type);
+}
 
 size_t GgufValue::array_size() const {
   return ints.size() + floats.size() + strings.size() + arrays.size();
 }
 
-GgufFile GgufFile::open(const std::string& path) { return parse(MappedFile::open(path)); }
+GgufFile GgufFile::open(const std::string& path) {
+  return parse(MappedFile::open(path));
+}
 
 GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
   GgufFile g;
@@ -170,7 +221,8 @@ GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
   Cursor c(file->data(), file->size(), path);
   if (file->size() < 4) fail("{}: not a GGUF file (only {} bytes)", path, file->size());
   uint32_t magic = c.read<uint32_t>("magic");
-  if (magic != kMagic) fail("{}: not a GGUF file (bad magic 0x{:08x}, expected 'GGUF')", path, magic);
+  if (magic != kMagic)
+    fail("{}: not a GGUF file (bad magic 0x{:08x}, expected 'GGUF')", path, magic);
   g.version_ = c.read<uint32_t>("version");
   if (g.version_ != 2 && g.version_ != 3)
     fail("{}: unsupported GGUF version {} (rlx reads versions 2 and 3)", path, g.version_);
@@ -209,7 +261,8 @@ GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
     int64_t numel = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       uint64_t v = c.read<uint64_t>(info.name.c_str());
-      if (v > (uint64_t(1) << 40)) fail("{}: tensor '{}' dimension {} is absurd ({})", path, info.name, d, v);
+      if (v > (uint64_t(1) << 40))
+        fail("{}: tensor '{}' dimension {} is absurd ({})", path, info.name, d, v);
       ne[d] = int64_t(v);
       if (v != 0 && numel > (int64_t(1) << 50) / int64_t(v))
         fail("{}: tensor '{}' has too many elements", path, info.name);
@@ -225,8 +278,10 @@ GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
     int64_t bs = block_size(info.dtype);
     int64_t row = n_dims ? ne.back() : 1;
     if (row % bs != 0)
-      fail("{}: tensor '{}' of type {} has a row of {} elements, not a multiple of the block size {}",
-           path, info.name, dtype_name(info.dtype), row, bs);
+      fail(
+          "{}: tensor '{}' of type {} has a row of {} elements, not a multiple of the block size "
+          "{}",
+          path, info.name, dtype_name(info.dtype), row, bs);
     info.bytes = uint64_t(dtype_bytes(info.dtype, numel));
     if (info.offset % g.alignment_ != 0)
       fail("{}: tensor '{}' data offset {} is not aligned to {}", path, info.name, info.offset,
@@ -246,15 +301,16 @@ GgufFile GgufFile::parse(std::shared_ptr<MappedFile> file) {
   std::vector<const GgufTensorInfo*> by_off;
   for (auto& t : g.tensors_) {
     if (t.offset > data_size || t.bytes > data_size - t.offset)
-      fail("{}: tensor '{}' data [{}, {}) lies outside the data section of {} bytes (truncated "
-           "file?)", path, t.name, t.offset, t.offset + t.bytes, data_size);
+      fail(
+          "{}: tensor '{}' data [{}, {}) lies outside the data section of {} bytes (truncated "
+          "file?)",
+          path, t.name, t.offset, t.offset + t.bytes, data_size);
     by_off.push_back(&t);
   }
-  std::sort(by_off.begin(), by_off.end(),
-            [](auto* a, auto* b) {
-              // Ties by end: an empty tensor shares its offset with the next one.
-              return a->offset != b->offset ? a->offset < b->offset : a->bytes < b->bytes;
-            });
+  std::sort(by_off.begin(), by_off.end(), [](auto* a, auto* b) {
+    // Ties by end: an empty tensor shares its offset with the next one.
+    return a->offset != b->offset ? a->offset < b->offset : a->bytes < b->bytes;
+  });
   for (size_t i = 1; i < by_off.size(); ++i)
     if (by_off[i - 1]->offset + by_off[i - 1]->bytes > by_off[i]->offset)
       fail("{}: tensors '{}' and '{}' overlap in the data section", path, by_off[i - 1]->name,
@@ -320,8 +376,7 @@ const std::vector<int64_t>& GgufFile::get_int_array(const std::string& key) cons
 
 const std::vector<double>& GgufFile::get_float_array(const std::string& key) const {
   const auto& v = need(*this, key);
-  if (v.type != GgufType::Array ||
-      (v.elem_type != GgufType::F32 && v.elem_type != GgufType::F64))
+  if (v.type != GgufType::Array || (v.elem_type != GgufType::F32 && v.elem_type != GgufType::F64))
     wrong_type(path(), key, "an array of floats", v);
   return v.floats;
 }

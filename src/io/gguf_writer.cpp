@@ -12,7 +12,9 @@ class Out {
  public:
   explicit Out(AtomicFileWriter& w) : w_(w) {}
   template <class T>
-  void put(T v) { w_.write(&v, sizeof(T)); }
+  void put(T v) {
+    w_.write(&v, sizeof(T));
+  }
   void str(const std::string& s) {
     put<uint64_t>(s.size());
     w_.write(s.data(), s.size());
@@ -24,19 +26,45 @@ class Out {
 
 void write_scalar(Out& o, GgufType t, int64_t i, double f, const std::string& s) {
   switch (t) {
-    case GgufType::U8: o.put<uint8_t>(uint8_t(i)); break;
-    case GgufType::I8: o.put<int8_t>(int8_t(i)); break;
-    case GgufType::U16: o.put<uint16_t>(uint16_t(i)); break;
-    case GgufType::I16: o.put<int16_t>(int16_t(i)); break;
-    case GgufType::U32: o.put<uint32_t>(uint32_t(i)); break;
-    case GgufType::I32: o.put<int32_t>(int32_t(i)); break;
-    case GgufType::U64: o.put<uint64_t>(uint64_t(i)); break;
-    case GgufType::I64: o.put<int64_t>(i); break;
-    case GgufType::F32: o.put<float>(float(f)); break;
-    case GgufType::F64: o.put<double>(f); break;
-    case GgufType::Bool: o.put<uint8_t>(i ? 1 : 0); break;
-    case GgufType::String: o.str(s); break;
-    case GgufType::Array: RLX_ASSERT(false); break;
+    case GgufType::U8:
+      o.put<uint8_t>(uint8_t(i));
+      break;
+    case GgufType::I8:
+      o.put<int8_t>(int8_t(i));
+      break;
+    case GgufType::U16:
+      o.put<uint16_t>(uint16_t(i));
+      break;
+    case GgufType::I16:
+      o.put<int16_t>(int16_t(i));
+      break;
+    case GgufType::U32:
+      o.put<uint32_t>(uint32_t(i));
+      break;
+    case GgufType::I32:
+      o.put<int32_t>(int32_t(i));
+      break;
+    case GgufType::U64:
+      o.put<uint64_t>(uint64_t(i));
+      break;
+    case GgufType::I64:
+      o.put<int64_t>(i);
+      break;
+    case GgufType::F32:
+      o.put<float>(float(f));
+      break;
+    case GgufType::F64:
+      o.put<double>(f);
+      break;
+    case GgufType::Bool:
+      o.put<uint8_t>(i ? 1 : 0);
+      break;
+    case GgufType::String:
+      o.str(s);
+      break;
+    case GgufType::Array:
+      RLX_ASSERT(false);
+      break;
   }
 }
 
@@ -72,12 +100,12 @@ void GgufWriter::set_string(const std::string& key, std::string v) {
   set(key, std::move(g));
 }
 
-#define RLX_GGUF_SET_INT(fn, T, gt)               \
+#define RLX_GGUF_SET_INT(fn, T, gt)                  \
   void GgufWriter::fn(const std::string& key, T v) { \
-    GgufValue g;                                  \
-    g.type = gt;                                  \
-    g.i = int64_t(v);                             \
-    set(key, std::move(g));                       \
+    GgufValue g;                                     \
+    g.type = gt;                                     \
+    g.i = int64_t(v);                                \
+    set(key, std::move(g));                          \
   }
 RLX_GGUF_SET_INT(set_u32, uint32_t, GgufType::U32)
 RLX_GGUF_SET_INT(set_i32, int32_t, GgufType::I32)

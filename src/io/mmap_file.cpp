@@ -36,7 +36,7 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
 }
 
 std::shared_ptr<MappedFile> MappedFile::from_memory(const std::string& name, const void* data,
-                                                   size_t size) {
+                                                    size_t size) {
   std::shared_ptr<MappedFile> f(new MappedFile());
   f->path_ = name;
   f->data_ = static_cast<const uint8_t*>(data);

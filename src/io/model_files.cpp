@@ -24,8 +24,10 @@ ModelFiles gguf_files(const std::string& path) {
   auto count = g.int_or("split.count");
   if (!count || *count <= 1) return m;
   auto names = split_gguf_names(path);
-  RLX_CHECK(!names.empty(), "{}: split.count is {} but the file name is not of the form "
-            "<name>-00001-of-{:05d}.gguf", path, *count, *count);
+  RLX_CHECK(!names.empty(),
+            "{}: split.count is {} but the file name is not of the form "
+            "<name>-00001-of-{:05d}.gguf",
+            path, *count, *count);
   RLX_CHECK(int64_t(names.size()) == *count, "{}: split.count is {} but the name says {} parts",
             path, *count, names.size());
   std::vector<std::string> missing;
@@ -46,7 +48,8 @@ std::vector<std::string> split_gguf_names(const std::string& path) {
   if (!std::regex_match(p, m, kSplitRe)) return {};
   int count = std::stoi(m[3]);
   std::vector<std::string> names;
-  for (int i = 1; i <= count; ++i) names.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", m[1].str(), i, count));
+  for (int i = 1; i <= count; ++i)
+    names.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", m[1].str(), i, count));
   return names;
 }
 
@@ -66,9 +69,12 @@ ModelFiles resolve_model_files(const std::string& path, const std::string& prefe
   for (auto& e : fs::directory_iterator(path)) {
     if (!e.is_regular_file()) continue;
     std::string f = e.path().string();
-    if (ends_with(f, ".safetensors.index.json")) indexes.push_back(f);
-    else if (ends_with(f, ".safetensors")) st.push_back(f);
-    else if (ends_with(f, ".gguf")) ggufs.push_back(f);
+    if (ends_with(f, ".safetensors.index.json"))
+      indexes.push_back(f);
+    else if (ends_with(f, ".safetensors"))
+      st.push_back(f);
+    else if (ends_with(f, ".gguf"))
+      ggufs.push_back(f);
   }
   std::sort(st.begin(), st.end());
   std::sort(ggufs.begin(), ggufs.end());
@@ -103,7 +109,8 @@ ModelFiles resolve_model_files(const std::string& path, const std::string& prefe
   std::vector<std::string> names;
   for (auto& c : candidates) names.push_back(fs::path(c).filename().string());
   fail("'{}' holds {} GGUF models{}; choose one with --prefer TYPE or pass the file: {}", path,
-       candidates.size(), prefer.empty() ? "" : fmt::format(" and {} match '{}'", matching.size(), prefer),
+       candidates.size(),
+       prefer.empty() ? "" : fmt::format(" and {} match '{}'", matching.size(), prefer),
        fmt::join(names, ", "));
 }
 

@@ -11,19 +11,32 @@ namespace {
 
 const char* descr_of(DType t) {
   switch (t) {
-    case DType::F32: return "<f4";
-    case DType::F16: return "<f2";
-    case DType::F64: return "<f8";
-    case DType::I8: return "|i1";
-    case DType::I16: return "<i2";
-    case DType::I32: return "<i4";
-    case DType::I64: return "<i8";
-    case DType::U8: return "|u1";
-    case DType::U16: return "<u2";
-    case DType::U32: return "<u4";
-    case DType::U64: return "<u8";
-    case DType::Bool: return "|b1";
-    default: return nullptr;
+    case DType::F32:
+      return "<f4";
+    case DType::F16:
+      return "<f2";
+    case DType::F64:
+      return "<f8";
+    case DType::I8:
+      return "|i1";
+    case DType::I16:
+      return "<i2";
+    case DType::I32:
+      return "<i4";
+    case DType::I64:
+      return "<i8";
+    case DType::U8:
+      return "|u1";
+    case DType::U16:
+      return "<u2";
+    case DType::U32:
+      return "<u4";
+    case DType::U64:
+      return "<u8";
+    case DType::Bool:
+      return "|b1";
+    default:
+      return nullptr;
   }
 }
 
@@ -34,9 +47,11 @@ void write_npy(const std::string& path, const TensorView& v) {
   RLX_CHECK(descr, "cannot write dtype {} to .npy", dtype_name(v.dtype));
   Tensor c = contiguous_copy(v);
   std::string shape = "(";
-  for (int i = 0; i < v.rank(); ++i) shape += std::to_string(v.shape[i]) + (v.rank() == 1 ? "," : i + 1 < v.rank() ? ", " : "");
+  for (int i = 0; i < v.rank(); ++i)
+    shape += std::to_string(v.shape[i]) + (v.rank() == 1 ? "," : i + 1 < v.rank() ? ", " : "");
   shape += ")";
-  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
@@ -74,7 +89,8 @@ Tensor read_npy(const std::string& path) {
   Shape shape;
   std::string dims = m[1];
   std::regex num("\\d+");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator();
+       ++it)
     shape.push_back(std::stoll(it->str()));
   DType dt = DType::F32;
   bool found = false;

@@ -80,8 +80,10 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> file) {
     t.begin = off[0].get<uint64_t>();
     t.end = off[1].get<uint64_t>();
     if (t.begin > t.end || t.end > data_size)
-      fail("{}: tensor '{}' data [{}, {}) lies outside the data section of {} bytes (truncated "
-           "file?)", path, name, t.begin, t.end, data_size);
+      fail(
+          "{}: tensor '{}' data [{}, {}) lies outside the data section of {} bytes (truncated "
+          "file?)",
+          path, name, t.begin, t.end, data_size);
     uint64_t want = numel * uint64_t(element_size(t.dtype));
     if (t.end - t.begin != want)
       fail("{}: tensor '{}' has {} bytes of data but {} {} needs {}", path, name, t.end - t.begin,

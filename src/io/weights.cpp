@@ -59,7 +59,7 @@ std::shared_ptr<WeightStore> WeightStore::open(const ModelFiles& files) {
 }
 
 std::shared_ptr<WeightStore> WeightStore::from_safetensors_bytes(const std::string& name,
-                                                                const void* data, size_t size) {
+                                                                 const void* data, size_t size) {
   auto ws = std::make_shared<WeightStore>();
   ws->files_ = {WeightFormat::Safetensors, {name}, ""};
   SafetensorsFile s = SafetensorsFile::parse(MappedFile::from_memory(name, data, size));
@@ -90,8 +90,9 @@ std::optional<TensorView> WeightStore::find(const std::string& model_name) const
 TensorView WeightStore::get(const std::string& model_name) const {
   if (auto v = find(model_name)) return *v;
   std::string fname = file_name(model_name);
-  std::string shown = fname == model_name ? "'" + model_name + "'"
-                                          : fmt::format("'{}' (in the file: '{}')", model_name, fname);
+  std::string shown = fname == model_name
+                          ? "'" + model_name + "'"
+                          : fmt::format("'{}' (in the file: '{}')", model_name, fname);
   fail("tensor {} not found in {}; closest names: {}", shown, files_.files.front(),
        fmt::join(closest_names(fname), ", "));
 }
@@ -118,9 +119,13 @@ int64_t WeightStore::total_bytes() const {
   return b;
 }
 
-WeightScope WeightStore::root() { return WeightScope(this, ""); }
+WeightScope WeightStore::root() {
+  return WeightScope(this, "");
+}
 
-WeightScope WeightScope::sub(const std::string& name) const { return WeightScope(store_, path(name)); }
+WeightScope WeightScope::sub(const std::string& name) const {
+  return WeightScope(store_, path(name));
+}
 
 std::string WeightScope::path(const std::string& name) const {
   return prefix_.empty() ? name : prefix_ + "." + name;

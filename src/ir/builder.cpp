@@ -8,17 +8,25 @@
 
 namespace rlx::ir {
 
-const Shape& Value::shape() const { return b_->node(*this).shape; }
-DType Value::dtype() const { return b_->node(*this).dtype; }
+const Shape& Value::shape() const {
+  return b_->node(*this).shape;
+}
+DType Value::dtype() const {
+  return b_->node(*this).dtype;
+}
 
 namespace {
-bool is_int(DType t) { return t == DType::I32 || t == DType::I64; }
+bool is_int(DType t) {
+  return t == DType::I32 || t == DType::I64;
+}
 }  // namespace
 
-void GraphBuilder::shape_error(OpKind op, const std::vector<Value>& ins, const std::string& why) const {
+void GraphBuilder::shape_error(OpKind op, const std::vector<Value>& ins,
+                               const std::string& why) const {
   std::string shapes;
   for (auto& v : ins)
-    shapes += fmt::format("{}{} {}", shapes.empty() ? "" : ", ", v.shape().str(), dtype_name(v.dtype()));
+    shapes +=
+        fmt::format("{}{} {}", shapes.empty() ? "" : ", ", v.shape().str(), dtype_name(v.dtype()));
   fail("{}: {} (inputs: {})", op_name(op), why, shapes);
 }
 
@@ -109,10 +117,18 @@ Value GraphBuilder::binary(OpKind op, Value a, Value b) {
   return add_node({op, {a.id(), b.id()}, {}, a.dtype(), s, ""});
 }
 
-Value GraphBuilder::add(Value a, Value b) { return binary(OpKind::Add, a, b); }
-Value GraphBuilder::sub(Value a, Value b) { return binary(OpKind::Sub, a, b); }
-Value GraphBuilder::mul(Value a, Value b) { return binary(OpKind::Mul, a, b); }
-Value GraphBuilder::div(Value a, Value b) { return binary(OpKind::Div, a, b); }
+Value GraphBuilder::add(Value a, Value b) {
+  return binary(OpKind::Add, a, b);
+}
+Value GraphBuilder::sub(Value a, Value b) {
+  return binary(OpKind::Sub, a, b);
+}
+Value GraphBuilder::mul(Value a, Value b) {
+  return binary(OpKind::Mul, a, b);
+}
+Value GraphBuilder::div(Value a, Value b) {
+  return binary(OpKind::Div, a, b);
+}
 
 Value GraphBuilder::scale(Value x, float scale, float bias) {
   Node n{OpKind::Scale, {x.id()}, {}, x.dtype(), x.shape(), ""};
@@ -199,7 +215,8 @@ void check_qkv(GraphBuilder& b, Value q, Value k, Value v, const std::vector<Val
 
 Value GraphBuilder::attention(Value q, Value k, Value v, const AttentionOptions& opt) {
   std::vector<Value> ins = {q, k, v};
-  check_qkv(*this, q, k, v, ins, [&](const std::string& w) { shape_error(OpKind::Attention, ins, w); });
+  check_qkv(*this, q, k, v, ins,
+            [&](const std::string& w) { shape_error(OpKind::Attention, ins, w); });
   if (opt.mask != MaskKind::None && q.dim(1) > k.dim(1))
     shape_error(OpKind::Attention, ins, "causal attention needs Tq <= Tk");
   Shape s = q.shape();
@@ -232,8 +249,12 @@ Value GraphBuilder::attention_cached(Value q, Value k, Value v, Value k_cache, V
   if (q.dim(1) != k.dim(1)) err("with a cache, q and the new k/v cover the same tokens");
   Shape s = q.shape();
   s[3] = v.dim(3);
-  Node n{OpKind::Attention, {q.id(), k.id(), v.id(), k_cache.id(), v_cache.id(), kv_pos.id()}, {},
-         DType::F32, s, ""};
+  Node n{OpKind::Attention,
+         {q.id(), k.id(), v.id(), k_cache.id(), v_cache.id(), kv_pos.id()},
+         {},
+         DType::F32,
+         s,
+         ""};
   n.attrs.scale = opt.scale;
   n.attrs.softcap = opt.softcap;
   n.attrs.mask = opt.mask;
@@ -245,7 +266,8 @@ Value GraphBuilder::attention_cached(Value q, Value k, Value v, Value k_cache, V
 Value GraphBuilder::attention_masked(Value q, Value k, Value v, Value key_mask,
                                      const AttentionOptions& opt) {
   std::vector<Value> ins = {q, k, v, key_mask};
-  check_qkv(*this, q, k, v, ins, [&](const std::string& w) { shape_error(OpKind::Attention, ins, w); });
+  check_qkv(*this, q, k, v, ins,
+            [&](const std::string& w) { shape_error(OpKind::Attention, ins, w); });
   if (key_mask.rank() != 2 || key_mask.dim(0) != q.dim(0) || key_mask.dim(1) != k.dim(1))
     shape_error(OpKind::Attention, ins, "key mask must be [B, Tk]");
   Value a = attention(q, k, v, opt);
@@ -270,7 +292,8 @@ Value GraphBuilder::reshape(Value x, const std::vector<int64_t>& shape) {
     }
   }
   if (infer >= 0) {
-    if (known == 0 || x.shape().numel() % known) shape_error(OpKind::Reshape, {x}, "cannot infer -1 in " + s.str());
+    if (known == 0 || x.shape().numel() % known)
+      shape_error(OpKind::Reshape, {x}, "cannot infer -1 in " + s.str());
     s[infer] = x.shape().numel() / known;
   }
   if (s.numel() != x.shape().numel())
@@ -281,7 +304,8 @@ Value GraphBuilder::reshape(Value x, const std::vector<int64_t>& shape) {
 }
 
 Value GraphBuilder::permute(Value x, const std::vector<int>& perm) {
-  if (int(perm.size()) != x.rank()) shape_error(OpKind::Permute, {x}, "permutation has the wrong length");
+  if (int(perm.size()) != x.rank())
+    shape_error(OpKind::Permute, {x}, "permutation has the wrong length");
   Shape s = x.shape();
   std::vector<bool> seen(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) {
@@ -306,7 +330,8 @@ Value GraphBuilder::slice(Value x, int axis, int64_t start, int64_t stop, int64_
   int a = x.shape().norm_axis(axis);
   int64_t d = x.dim(a);
   if (step <= 0 || start < 0 || stop > d || start > stop)
-    shape_error(OpKind::Slice, {x}, fmt::format("bad slice [{}:{}:{}] of axis {} (size {})", start, stop, step, a, d));
+    shape_error(OpKind::Slice, {x},
+                fmt::format("bad slice [{}:{}:{}] of axis {} (size {})", start, stop, step, a, d));
   Shape s = x.shape();
   s[a] = (stop - start + step - 1) / step;
   Node n{OpKind::Slice, {x.id()}, {}, x.dtype(), s, ""};
@@ -327,7 +352,8 @@ Value GraphBuilder::concat(const std::vector<Value>& xs, int axis) {
     if (x.rank() != s.rank() || x.dtype() != xs[0].dtype())
       shape_error(OpKind::Concat, xs, "ranks or dtypes differ");
     for (int i = 0; i < s.rank(); ++i)
-      if (i != a && x.dim(i) != xs[0].dim(i)) shape_error(OpKind::Concat, xs, "non-concat dims differ");
+      if (i != a && x.dim(i) != xs[0].dim(i))
+        shape_error(OpKind::Concat, xs, "non-concat dims differ");
     n.shape[a] += x.dim(a);
     n.inputs.push_back(x.id());
   }
@@ -351,13 +377,16 @@ Value GraphBuilder::pad(Value x, int axis, int64_t before, int64_t after, PadMod
 }
 
 Value GraphBuilder::cast(Value x, DType dtype) {
-  if (is_quantized(dtype) || is_quantized(x.dtype())) shape_error(OpKind::Cast, {x}, "cannot cast block types");
+  if (is_quantized(dtype) || is_quantized(x.dtype()))
+    shape_error(OpKind::Cast, {x}, "cannot cast block types");
   Node n{OpKind::Cast, {x.id()}, {}, dtype, x.shape(), ""};
   n.attrs.dtype = dtype;
   return add_node(std::move(n));
 }
 
-Value GraphBuilder::copy(Value x) { return add_node({OpKind::Copy, {x.id()}, {}, x.dtype(), x.shape(), ""}); }
+Value GraphBuilder::copy(Value x) {
+  return add_node({OpKind::Copy, {x.id()}, {}, x.dtype(), x.shape(), ""});
+}
 
 Value GraphBuilder::conv1d(Value x, Value w, std::optional<Value> bias, int64_t stride,
                            int64_t padding, int64_t dilation, int64_t groups) {
@@ -395,8 +424,10 @@ Value GraphBuilder::reduce(OpKind op, Value x, int axis, bool keepdim) {
   int a = x.shape().norm_axis(axis);
   Shape s;
   for (int i = 0; i < x.rank(); ++i)
-    if (i != a) s.push_back(x.dim(i));
-    else if (keepdim) s.push_back(1);
+    if (i != a)
+      s.push_back(x.dim(i));
+    else if (keepdim)
+      s.push_back(1);
   Node n{op, {x.id()}, {}, x.dtype(), s, ""};
   n.attrs.axis = a;
   n.attrs.keepdim = keepdim;

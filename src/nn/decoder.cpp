@@ -22,12 +22,15 @@ void DecoderSpec::validate() const {
   positive(kv_heads, "num_key_value_heads");
   positive(head_dim, "head_dim");
   positive(ffn, "intermediate_size");
-  RLX_CHECK(heads % kv_heads == 0, "{} config: num_attention_heads ({}) must be a multiple of "
-            "num_key_value_heads ({})", family, heads, kv_heads);
-  RLX_CHECK(rotary_dims % 2 == 0 && rotary_dims <= head_dim, "{} config: rotary dims {} invalid for head_dim {}",
-            family, rotary_dims, head_dim);
+  RLX_CHECK(heads % kv_heads == 0,
+            "{} config: num_attention_heads ({}) must be a multiple of "
+            "num_key_value_heads ({})",
+            family, heads, kv_heads);
+  RLX_CHECK(rotary_dims % 2 == 0 && rotary_dims <= head_dim,
+            "{} config: rotary dims {} invalid for head_dim {}", family, rotary_dims, head_dim);
   RLX_CHECK(layer_sliding.empty() || int64_t(layer_sliding.size()) == layers,
-            "{} config: sliding-window pattern has {} entries for {} layers", family, layer_sliding.size(), layers);
+            "{} config: sliding-window pattern has {} entries for {} layers", family,
+            layer_sliding.size(), layers);
 }
 
 int64_t DecoderSpec::kv_bytes_per_token(DType kv_type) const {
@@ -56,7 +59,8 @@ ir::Graph build_decoder_graph(const DecoderSpec& spec, io::WeightStore& weights,
   };
   const auto global_rope = make_rope(spec.rope_theta, spec.rope_scaling, "rope.inv_freq");
   auto local_rope = global_rope;
-  if (spec.rope_theta_local > 0) local_rope = make_rope(spec.rope_theta_local, RopeScaling{}, "rope.inv_freq_local");
+  if (spec.rope_theta_local > 0)
+    local_rope = make_rope(spec.rope_theta_local, RopeScaling{}, "rope.inv_freq_local");
 
   Value embed = p.matrix(root, spec.embed_name, {spec.vocab, H});
   Value x = b.embedding(embed, ids, spec.embed_name);
@@ -68,18 +72,22 @@ ir::Graph build_decoder_graph(const DecoderSpec& spec, io::WeightStore& weights,
     io::WeightScope A = L.sub("self_attn"), M = L.sub("mlp");
     const bool sliding = !spec.layer_sliding.empty() && spec.layer_sliding[size_t(i)];
     auto norm = [&](Value v, const io::WeightScope& s, const std::string& name, int64_t dim) {
-      return b.rms_norm(v, p.f32(s, name, {dim}), spec.norm_eps, spec.norm_offset_one, s.path(name));
+      return b.rms_norm(v, p.f32(s, name, {dim}), spec.norm_eps, spec.norm_offset_one,
+                        s.path(name));
     };
 
     Value h = norm(x, L, "input_layernorm.weight", H);
     auto proj = [&](const char* name, int64_t out, bool bias) {
       io::WeightScope s = A.sub(name);
       return b.linear(h, p.matrix(s, "weight", {out, H}),
-                      bias ? std::optional<Value>(p.f32(s, "bias", {out})) : std::nullopt, s.path("weight"));
+                      bias ? std::optional<Value>(p.f32(s, "bias", {out})) : std::nullopt,
+                      s.path("weight"));
     };
     Value q = b.reshape(proj("q_proj", spec.heads * D, spec.attn_bias), {1, T, spec.heads, D});
-    Value k = b.reshape(proj("k_proj", spec.kv_heads * D, spec.attn_bias), {1, T, spec.kv_heads, D});
-    Value v = b.reshape(proj("v_proj", spec.kv_heads * D, spec.attn_bias), {1, T, spec.kv_heads, D});
+    Value k =
+        b.reshape(proj("k_proj", spec.kv_heads * D, spec.attn_bias), {1, T, spec.kv_heads, D});
+    Value v =
+        b.reshape(proj("v_proj", spec.kv_heads * D, spec.attn_bias), {1, T, spec.kv_heads, D});
     if (spec.qk_norm) {
       q = norm(q, A, "q_norm.weight", D);
       k = norm(k, A, "k_norm.weight", D);
@@ -97,20 +105,24 @@ ir::Graph build_decoder_graph(const DecoderSpec& spec, io::WeightStore& weights,
     Value att = b.attention_cached(q, k, v, kc, vc, kv_pos, ao);
     att = b.reshape(att, {1, T, spec.heads * D});
     io::WeightScope O = A.sub("o_proj");
-    Value o = b.linear(att, p.matrix(O, "weight", {H, spec.heads * D}),
-                       spec.attn_out_bias ? std::optional<Value>(p.f32(O, "bias", {H})) : std::nullopt,
-                       O.path("weight"));
+    Value o =
+        b.linear(att, p.matrix(O, "weight", {H, spec.heads * D}),
+                 spec.attn_out_bias ? std::optional<Value>(p.f32(O, "bias", {H})) : std::nullopt,
+                 O.path("weight"));
     if (spec.post_norms) o = norm(o, L, "post_attention_layernorm.weight", H);
     x = b.add(x, o);
 
-    h = norm(x, L, spec.post_norms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight", H);
+    h = norm(
+        x, L,
+        spec.post_norms ? "pre_feedforward_layernorm.weight" : "post_attention_layernorm.weight",
+        H);
     Value gate = b.linear(h, p.matrix(M.sub("gate_proj"), "weight", {spec.ffn, H}), std::nullopt,
                           M.sub("gate_proj").path("weight"));
     Value up = b.linear(h, p.matrix(M.sub("up_proj"), "weight", {spec.ffn, H}), std::nullopt,
                         M.sub("up_proj").path("weight"));
     Value act = spec.act == Activation::SiluGlu ? b.silu(gate) : b.gelu_tanh(gate);
-    Value m = b.linear(b.mul(act, up), p.matrix(M.sub("down_proj"), "weight", {H, spec.ffn}), std::nullopt,
-                       M.sub("down_proj").path("weight"));
+    Value m = b.linear(b.mul(act, up), p.matrix(M.sub("down_proj"), "weight", {H, spec.ffn}),
+                       std::nullopt, M.sub("down_proj").path("weight"));
     if (spec.post_norms) m = norm(m, L, "post_feedforward_layernorm.weight", H);
     x = b.add(x, m);
   }

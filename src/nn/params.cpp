@@ -2,7 +2,8 @@
 
 namespace rlx::nn {
 
-ir::Value ParamBinder::matrix(const io::WeightScope& s, const std::string& name, const Shape& shape) {
+ir::Value ParamBinder::matrix(const io::WeightScope& s, const std::string& name,
+                              const Shape& shape) {
   return b_.param(s.path(name), s.get(name, shape));
 }
 

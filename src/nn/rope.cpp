@@ -30,11 +30,13 @@ RopeTable rope_table(double theta, int dims, const RopeScaling& s, int64_t max_p
     // sequence length beyond original_max_position).
     double base = theta;
     if (s.original_max_position > 0 && max_positions > s.original_max_position)
-      base = theta * std::pow(s.factor * double(max_positions) / s.original_max_position - (s.factor - 1),
-                              double(dims) / (dims - 2));
+      base = theta *
+             std::pow(s.factor * double(max_positions) / s.original_max_position - (s.factor - 1),
+                      double(dims) / (dims - 2));
     t.inv_freq = base_freq(base);
   } else if (s.type == "llama3") {
-    RLX_CHECK(s.original_max_position > 0, "llama3 rope scaling needs original_max_position_embeddings");
+    RLX_CHECK(s.original_max_position > 0,
+              "llama3 rope scaling needs original_max_position_embeddings");
     t.inv_freq = base_freq(theta);
     const double low_wavelen = s.original_max_position / s.low_freq_factor;
     const double high_wavelen = s.original_max_position / s.high_freq_factor;
@@ -49,7 +51,8 @@ RopeTable rope_table(double theta, int dims, const RopeScaling& s, int64_t max_p
       }
     }
   } else if (s.type == "yarn") {
-    RLX_CHECK(s.original_max_position > 0, "yarn rope scaling needs original_max_position_embeddings");
+    RLX_CHECK(s.original_max_position > 0,
+              "yarn rope scaling needs original_max_position_embeddings");
     auto correction_dim = [&](double rot) {
       return dims * std::log(s.original_max_position / (rot * 2 * M_PI)) / (2 * std::log(theta));
     };
@@ -62,12 +65,21 @@ RopeTable rope_table(double theta, int dims, const RopeScaling& s, int64_t max_p
       double extrapolation = pos[size_t(i)], interpolation = pos[size_t(i)] / s.factor;
       double ramp = std::clamp((i - low) / (high - low), 0.0, 1.0);
       double extra_factor = 1 - ramp;
-      t.inv_freq[size_t(i)] = float(interpolation * (1 - extra_factor) + extrapolation * extra_factor);
+      t.inv_freq[size_t(i)] =
+          float(interpolation * (1 - extra_factor) + extrapolation * extra_factor);
     }
-    t.attention_factor = float(s.attention_factor > 0 ? s.attention_factor
-                                                      : (s.factor <= 1 ? 1.0 : 0.1 * std::log(s.factor) + 1.0));
+    t.attention_factor =
+        float(s.attention_factor > 0 ? s.attention_factor
+                                     : (s.factor <= 1 ? 1.0 : 0.1 * std::log(s.factor) + 1.0));
   } else {
-    fail("unsupported rope scaling type '{}' (supported: default, linear, dynamic, llama3, yarn)", s.type);
+    fail("unsupported rope scaling type '{}' (supported: default, linear, dynamic, llama3, yarn)",
+         s.type);
+  }
+  if (!s.freq_factors.empty()) {
+    RLX_CHECK(s.freq_factors.size() == t.inv_freq.size(),
+              "rope frequency factors: {} values for {} frequencies", s.freq_factors.size(),
+              t.inv_freq.size());
+    for (size_t i = 0; i < t.inv_freq.size(); ++i) t.inv_freq[i] /= s.freq_factors[i];
   }
   return t;
 }

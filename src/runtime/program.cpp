@@ -18,7 +18,9 @@ using ir::ValueId;
 
 constexpr int64_t kAlign = 64;
 
-bool is_leaf(OpKind k) { return k == OpKind::Input || k == OpKind::Param || k == OpKind::State; }
+bool is_leaf(OpKind k) {
+  return k == OpKind::Input || k == OpKind::Param || k == OpKind::State;
+}
 
 bool contiguous_layout(const Shape& shape, const Strides& strides) {
   int64_t expect = 1;
@@ -41,8 +43,8 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
 
   Program p;
   p.pool_ = options.pool ? options.pool
-                         : std::make_shared<ThreadPool>(options.threads > 0 ? options.threads
-                                                                            : physical_core_count());
+                         : std::make_shared<ThreadPool>(
+                               options.threads > 0 ? options.threads : physical_core_count());
   // 1. Liveness from outputs (and side-effecting nodes).
   std::vector<bool> live(in.nodes.size(), false);
   for (auto& [name, v] : in.outputs) live[size_t(v)] = true;
@@ -104,7 +106,8 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
         alias = src_l.contiguous;
         l.strides = contiguous_strides(n.shape);
       } else if (n.op == OpKind::Permute) {
-        for (int d = 0; d < n.shape.rank(); ++d) l.strides[d] = src_l.strides[n.attrs.perm[size_t(d)]];
+        for (int d = 0; d < n.shape.rank(); ++d)
+          l.strides[d] = src_l.strides[n.attrs.perm[size_t(d)]];
       } else {  // Slice
         int a = n.attrs.axis;
         l.offset += n.attrs.start * src_l.strides[a];
@@ -228,8 +231,7 @@ std::map<std::string, Tensor> Program::run(const std::map<std::string, TensorVie
                 dtype_name(n.dtype), n.shape.str(), dtype_name(t.dtype), t.shape.str());
       bases[size_t(v)] = t.data;
     }
-    for (auto& [name, t] : given)
-      RLX_CHECK(decl.count(name), "unknown {} '{}'", what, name);
+    for (auto& [name, t] : given) RLX_CHECK(decl.count(name), "unknown {} '{}'", what, name);
   };
   bind(g.inputs, inputs, "input");
   bind(g.states, states, "state");
@@ -256,7 +258,7 @@ Program& ProgramCache::get(const std::string& key, const std::function<ir::Graph
   if (it != programs_.end()) return *it->second;
   if (!options_.pool)
     options_.pool = std::make_shared<ThreadPool>(options_.threads > 0 ? options_.threads
-                                                                     : physical_core_count());
+                                                                      : physical_core_count());
   auto prog = std::make_unique<Program>(Program::compile(build(), options_));
   return *programs_.emplace(key, std::move(prog)).first->second;
 }

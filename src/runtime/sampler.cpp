@@ -12,7 +12,8 @@ Sampler::Sampler(const SamplingOptions& opt) : opt_(opt), rng_(opt.seed) {
   RLX_CHECK(opt.temperature >= 0, "temperature must be >= 0, got {}", opt.temperature);
   RLX_CHECK(opt.top_p > 0, "top-p must be > 0, got {}", opt.top_p);
   RLX_CHECK(opt.min_p >= 0 && opt.min_p <= 1, "min-p must be in [0, 1], got {}", opt.min_p);
-  RLX_CHECK(opt.repetition_penalty > 0, "repetition penalty must be > 0, got {}", opt.repetition_penalty);
+  RLX_CHECK(opt.repetition_penalty > 0, "repetition penalty must be > 0, got {}",
+            opt.repetition_penalty);
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
@@ -22,11 +23,13 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   for (int32_t i = 0; i < n; ++i) cand_[size_t(i)] = {logits[size_t(i)], i};
 
   // Penalties over the last penalty_last_n tokens.
-  const bool penalize = opt_.repetition_penalty != 1.f || opt_.presence_penalty != 0.f || opt_.frequency_penalty != 0.f;
+  const bool penalize = opt_.repetition_penalty != 1.f || opt_.presence_penalty != 0.f ||
+                        opt_.frequency_penalty != 0.f;
   if (penalize && !history.empty()) {
     std::unordered_map<int32_t, int> counts;
     size_t start = opt_.penalty_last_n < 0 || size_t(opt_.penalty_last_n) >= history.size()
-                       ? 0 : history.size() - size_t(opt_.penalty_last_n);
+                       ? 0
+                       : history.size() - size_t(opt_.penalty_last_n);
     for (size_t i = start; i < history.size(); ++i) counts[history[i]]++;
     for (auto [tok, c] : counts) {
       if (tok < 0 || tok >= n) continue;
@@ -42,7 +45,9 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
       if (cand_[i].first > cand_[best].first) best = i;
     return cand_[best].second;
   }
-  auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
+  auto by_logit = [](const auto& a, const auto& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
   size_t keep = cand_.size();
   if (opt_.top_k > 0 && size_t(opt_.top_k) < keep) {
     keep = size_t(opt_.top_k);

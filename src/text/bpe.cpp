@@ -1,5 +1,6 @@
 #include "text/bpe.h"
 
+#include <algorithm>
 #include <mutex>
 #include <queue>
 
@@ -76,29 +77,75 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
       return;
     }
   }
-  const bool cacheable = word.size() <= kMaxCachedWordBytes;
-  if (cacheable) {
-    std::shared_lock lock(cache_->mu);
-    auto it = cache_->map.find(word);
-    if (it != cache_->map.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
+  if (cache_get(word, out)) return;
+  const size_t start = out.size();
+  merge_word(word, out);
+  cache_put(word, out.data() + start, out.size() - start);
+}
+
+bool BpeModel::cache_get(std::string_view word, std::vector<int32_t>& out) const {
+  if (word.size() > kMaxCachedWordBytes) return false;
+  std::shared_lock lock(cache_->mu);
+  auto it = cache_->map.find(word);
+  if (it == cache_->map.end()) return false;
+  out.insert(out.end(), it->second.begin(), it->second.end());
+  return true;
+}
+
+void BpeModel::cache_put(std::string_view word, const int32_t* ids, size_t n) const {
+  if (word.size() > kMaxCachedWordBytes) return;
+  std::unique_lock lock(cache_->mu);
+  if (cache_->map.size() < kMaxCachedWords) {
+    cache_->map.emplace(std::string(word), std::vector<int32_t>(ids, ids + n));
+  }
+}
+
+void BpeModel::encode_chars(std::string_view word, const int32_t (&byte_fallback)[256],
+                            std::vector<int32_t>& out) const {
+  if (word.empty()) return;
+  if (ignore_merges_) {
+    auto it = bytes_to_id_.find(word);
+    if (it != bytes_to_id_.end()) {
+      out.push_back(it->second);
       return;
     }
   }
-  const size_t start = out.size();
-  merge_word(word, out);
-  if (cacheable) {
-    std::unique_lock lock(cache_->mu);
-    if (cache_->map.size() < kMaxCachedWords) {
-      cache_->map.emplace(std::string(word), std::vector<int32_t>(out.begin() + start, out.end()));
+  if (cache_get(word, out)) return;
+  std::vector<int32_t> ids;
+  ids.reserve(word.size());
+  for (size_t off = 0; off < word.size();) {
+    const unsigned char c = static_cast<unsigned char>(word[off]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    len = std::min(len, word.size() - off);
+    const std::string_view ch = word.substr(off, len);
+    if (auto it = bytes_to_id_.find(ch); it != bytes_to_id_.end()) {
+      ids.push_back(it->second);
+    } else {
+      for (unsigned char b : ch) {
+        if (byte_fallback[b] >= 0) ids.push_back(byte_fallback[b]);
+      }
     }
+    off += len;
   }
+  const size_t start = out.size();
+  merge_ids(ids, out);
+  cache_put(word, out.data() + start, out.size() - start);
 }
 
 // Classic BPE: repeatedly apply the lowest-ranked merge present, leftmost first. Symbols form a
 // linked list; candidate pairs sit in a min-heap and are re-validated when popped, which keeps
 // long words O(n log n) instead of O(n^2).
 void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {
+  std::vector<int32_t> ids;
+  ids.reserve(word.size());
+  for (unsigned char c : word) {
+    // A byte without a token is dropped, as HF does without unk_token.
+    if (byte_id_[c] >= 0) ids.push_back(byte_id_[c]);
+  }
+  merge_ids(ids, out);
+}
+
+void BpeModel::merge_ids(const std::vector<int32_t>& ids, std::vector<int32_t>& out) const {
   struct Sym {
     int32_t id;
     int32_t prev, next;  // indices into syms, -1 at the ends
@@ -108,10 +155,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
     bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   std::vector<Sym> syms;
-  syms.reserve(word.size());
-  for (unsigned char c : word) {
-    int32_t id = byte_id_[c];
-    if (id < 0) continue;  // a byte without a token is dropped, as HF does without unk_token
+  syms.reserve(ids.size());
+  for (int32_t id : ids) {
     int32_t idx = static_cast<int32_t>(syms.size());
     syms.push_back({id, idx - 1, -1});
     if (idx > 0) syms[idx - 1].next = idx;

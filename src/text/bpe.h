@@ -33,9 +33,17 @@ class BpeModel {
 
   // Appends the ids of one pre-token (raw bytes). Thread-safe.
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
+  // SentencePiece-style BPE (HF `byte_fallback`): the initial symbols are the UTF-8 characters of
+  // `word`, looked up as pieces (raw_bytes_by_id then holds the pieces as written); a character
+  // without a piece becomes the byte tokens byte_fallback[b] (dropped where -1). Thread-safe.
+  void encode_chars(std::string_view word, const int32_t (&byte_fallback)[256],
+                    std::vector<int32_t>& out) const;
 
  private:
   void merge_word(std::string_view word, std::vector<int32_t>& out) const;
+  void merge_ids(const std::vector<int32_t>& ids, std::vector<int32_t>& out) const;
+  bool cache_get(std::string_view word, std::vector<int32_t>& out) const;
+  void cache_put(std::string_view word, const int32_t* ids, size_t n) const;
 
   StringIdMap bytes_to_id_;
   int32_t byte_id_[256] = {};

@@ -105,15 +105,50 @@ void Tokenizer::Impl::finalize(const std::vector<std::pair<std::string, std::str
     is_added[a.id] = 1;
     special[a.id] = a.special ? 1 : 0;
   }
+  const bool sentencepiece = kind != Kind::kByteLevelBpe;
+  std::fill(std::begin(byte_tokens), std::end(byte_tokens), -1);
   for (size_t id = 0; id < n; ++id) {
     if (pieces[id].empty()) continue;
     piece_to_id.emplace(pieces[id], static_cast<int32_t>(id));
-    // Added tokens decode to their literal content; vocabulary pieces are byte-level encoded.
-    if (is_added[id] || !detail::byte_level_decode(pieces[id], bytes[id])) bytes[id] = pieces[id];
+    if (is_added[id]) {  // added tokens decode to their literal content
+      bytes[id] = pieces[id];
+    } else if (!sentencepiece) {  // byte-level pieces
+      if (!detail::byte_level_decode(pieces[id], bytes[id])) bytes[id] = pieces[id];
+    } else if (int b = detail::byte_piece_value(pieces[id]);
+               b >= 0 && (token_types.empty() ||
+                          token_types[id] == static_cast<int32_t>(TokenType::kByte))) {
+      bytes[id] = std::string(1, static_cast<char>(b));  // byte fallback <0xNN>
+      if (byte_tokens[b] < 0) byte_tokens[b] = static_cast<int32_t>(id);
+    } else {  // "▁" is SentencePiece's space
+      const std::string& p = pieces[id];
+      for (size_t i = 0; i < p.size();) {
+        if (p.compare(i, detail::kMetaSpace.size(), detail::kMetaSpace) == 0) {
+          bytes[id] += ' ';
+          i += detail::kMetaSpace.size();
+        } else {
+          bytes[id] += p[i++];
+        }
+      }
+    }
   }
+  if (kind == Kind::kSpm) {
+    // llama.cpp's byte_to_token: the <0xNN> token, else a single-byte piece.
+    for (int b = 0; b < 256; ++b) {
+      if (byte_tokens[b] >= 0) continue;
+      auto it = piece_to_id.find(std::string(1, static_cast<char>(b)));
+      if (it != piece_to_id.end()) byte_tokens[b] = it->second;
+    }
+    spm = detail::SpmModel(pieces, scores, byte_tokens);
+  }
+  // Byte-level BPE works on raw bytes and leaves added tokens out; character BPE looks pieces up
+  // as written, and HF's model vocabulary holds the added tokens too.
   std::vector<std::string> bpe_bytes(n);
   for (size_t id = 0; id < n; ++id) {
-    if (!is_added[id]) bpe_bytes[id] = bytes[id];
+    if (kind == Kind::kCharBpe) {
+      bpe_bytes[id] = pieces[id];
+    } else if (!is_added[id]) {
+      bpe_bytes[id] = bytes[id];
+    }
   }
   std::vector<detail::Merge> resolved;
   resolved.reserve(merges.size());
@@ -132,6 +167,26 @@ void Tokenizer::Impl::finalize(const std::vector<std::pair<std::string, std::str
 }
 
 void Tokenizer::Impl::encode_plain(std::string_view text, std::vector<int32_t>& out) const {
+  if (kind != Kind::kByteLevelBpe) {
+    if (text.empty()) return;
+    std::string s;
+    s.reserve(text.size() + text.size() / 4 + 3);
+    if (prepend_meta) s.append(detail::kMetaSpace);
+    for (char c : text) {
+      if (c == ' ' && escape_spaces) {
+        s.append(detail::kMetaSpace);
+      } else {
+        s.push_back(c);
+      }
+    }
+    // No pre-tokenization: the whole segment is one word, as in Gemma's and Llama 2's tokenizers.
+    if (kind == Kind::kSpm) {
+      spm.encode(s, out);
+    } else {
+      bpe.encode_chars(s, byte_tokens, out);
+    }
+    return;
+  }
   std::string prefixed;
   if (add_prefix_space && !text.empty() && text[0] != ' ') {
     prefixed.reserve(text.size() + 1);
@@ -196,6 +251,7 @@ std::string Tokenizer::decode_bytes(std::span<const int32_t> ids, bool skip_spec
     if (skip_special && m.special[id]) continue;
     out += m.bytes[id];
   }
+  if (m.strip_leading_space && !out.empty() && out[0] == ' ') out.erase(0, 1);
   return out;
 }
 
@@ -241,6 +297,10 @@ bool Tokenizer::add_eos() const {
   return impl_->add_eos;
 }
 
+bool Tokenizer::strips_leading_space() const {
+  return impl_->strip_leading_space;
+}
+
 bool Tokenizer::is_special(int32_t id) const {
   return id >= 0 && static_cast<size_t>(id) < impl_->special.size() && impl_->special[id];
 }
@@ -257,11 +317,13 @@ Tokenizer Tokenizer::from_vocab(const VocabSpec& spec) {
                                          : static_cast<TokenType>(spec.token_types[id]);
     // llama.cpp matches control and user-defined tokens in the input text and prints them
     // verbatim; only control tokens count as special.
-    if (type == TokenType::kControl || type == TokenType::kUserDefined) {
+    // (llama.cpp also matches unknown-type tokens, e.g. "<unk>", when parsing special text.)
+    if (type == TokenType::kControl || type == TokenType::kUserDefined ||
+        type == TokenType::kUnknown) {
       detail::AddedToken a;
       a.content = spec.tokens[id];
       a.id = static_cast<int32_t>(id);
-      a.special = type == TokenType::kControl;
+      a.special = type != TokenType::kUserDefined;
       m->added.push_back(std::move(a));
     }
   }
@@ -272,7 +334,22 @@ Tokenizer Tokenizer::from_vocab(const VocabSpec& spec) {
     RLX_CHECK(sp != std::string::npos, "merge '{}' is not of the form 'a b'", line);
     merges.emplace_back(line.substr(0, sp), line.substr(sp + 1));
   }
-  for (const std::string& p : detail::pre_patterns_for(spec.pre)) m->splitters.emplace_back(p);
+  if (spec.model == "llama") {
+    // SentencePiece: spaces become "▁", a "▁" goes before each text segment when
+    // add_space_prefix is set (llama.cpp), and decoding drops it again.
+    RLX_CHECK(spec.scores.empty() || spec.scores.size() == n,
+              "vocabulary has {} tokens but {} scores", n, spec.scores.size());
+    m->kind = Impl::Kind::kSpm;
+    m->scores = spec.scores;
+    m->escape_spaces = true;
+    m->prepend_meta = spec.add_space_prefix;
+    m->strip_leading_space = spec.add_space_prefix;
+    m->token_types = spec.token_types;
+  } else {
+    RLX_CHECK(spec.model == "gpt2", "unsupported tokenizer model '{}' (supported: gpt2, llama)",
+              spec.model);
+    for (const std::string& p : detail::pre_patterns_for(spec.pre)) m->splitters.emplace_back(p);
+  }
   // llama.cpp applies ignore_merges for the Llama-3 family of pre-tokenizers.
   const bool ignore_merges = spec.pre == "llama3" || spec.pre == "llama-v3" ||
                              spec.pre == "llama-bpe" || spec.pre == "falcon3" ||
@@ -290,14 +367,25 @@ Tokenizer Tokenizer::from_vocab(const VocabSpec& spec) {
   // GGUF does not record the normalizer; Qwen2/Qwen3 tokenizer.json files ask for NFC, which
   // llama.cpp skips. Following HF keeps non-NFC input (e.g. "e" + U+0301) tokenized as in HF.
   // (Qwen3.5's "qwen35" vocabulary has no normalizer: its regex keeps marks with letters.)
-  m->nfc = spec.pre == "qwen2" || spec.pre == "deepseek-r1-qwen";
+  m->nfc = spec.model == "gpt2" && (spec.pre == "qwen2" || spec.pre == "deepseek-r1-qwen");
   m->finalize(merges, ignore_merges);
   return Tokenizer(std::move(m));
 }
 
 std::string StreamDecoder::feed(int32_t id) {
   if (skip_special_ && tok_->is_special(id)) return {};
-  pending_ += tok_->token_bytes(id);
+  const std::string& piece = tok_->token_bytes(id);
+  if (at_start_ && !piece.empty()) {
+    at_start_ = false;
+    // Like decode(): the decoder drops the space SentencePiece put before the text.
+    if (tok_->strips_leading_space() && piece[0] == ' ') {
+      pending_.append(piece, 1);
+    } else {
+      pending_ += piece;
+    }
+  } else {
+    pending_ += piece;
+  }
   // Emit everything up to the last character that may still be completed by later bytes.
   std::string out;
   auto* p = reinterpret_cast<const unsigned char*>(pending_.data());

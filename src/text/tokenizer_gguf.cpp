@@ -1,4 +1,4 @@
-// Building a byte-level BPE tokenizer from GGUF metadata (tokenizer.ggml.*), as written by
+// Building a byte-level BPE or SentencePiece tokenizer from GGUF metadata (tokenizer.ggml.*), as written by
 // llama.cpp's convert_hf_to_gguf.py.
 #include "rlx/core/error.h"
 #include "rlx/io/gguf.h"
@@ -23,9 +23,10 @@ std::optional<bool> optional_bool(const io::GgufFile& f, const char* key) {
 
 Tokenizer Tokenizer::from_gguf(const io::GgufFile& f) {
   const std::string model = f.get_string("tokenizer.ggml.model");
-  RLX_CHECK(model == "gpt2", "{}: unsupported tokenizer.ggml.model '{}' (supported: gpt2)",
-            f.path(), model);
+  RLX_CHECK(model == "gpt2" || model == "llama",
+            "{}: unsupported tokenizer.ggml.model '{}' (supported: gpt2, llama)", f.path(), model);
   VocabSpec spec;
+  spec.model = model;
   // llama.cpp falls back to its "default" pre-tokenizer when the key is absent.
   spec.pre = f.string_or("tokenizer.ggml.pre").value_or("default");
   spec.tokens = f.get_string_array("tokenizer.ggml.tokens");
@@ -40,7 +41,18 @@ Tokenizer Tokenizer::from_gguf(const io::GgufFile& f) {
   // Like llama.cpp: Llama-3-style vocabularies add BOS unless the file says otherwise.
   const bool llama3 = spec.pre == "llama3" || spec.pre == "llama-v3" || spec.pre == "llama-bpe" ||
                       spec.pre == "falcon3" || spec.pre == "pixtral";
-  spec.add_bos = optional_bool(f, "tokenizer.ggml.add_bos_token").value_or(llama3);
+  if (model == "llama") {
+    if (f.has("tokenizer.ggml.scores")) {
+      const auto& scores = f.get_float_array("tokenizer.ggml.scores");
+      spec.scores.assign(scores.begin(), scores.end());
+    }
+    spec.add_space_prefix = optional_bool(f, "tokenizer.ggml.add_space_prefix").value_or(true);
+    RLX_CHECK(!optional_bool(f, "tokenizer.ggml.remove_extra_whitespaces").value_or(false),
+              "{}: tokenizer.ggml.remove_extra_whitespaces is not supported", f.path());
+  }
+  // llama.cpp: SentencePiece ("llama") vocabularies add BOS unless the file says otherwise.
+  spec.add_bos =
+      optional_bool(f, "tokenizer.ggml.add_bos_token").value_or(llama3 || model == "llama");
   spec.add_eos = optional_bool(f, "tokenizer.ggml.add_eos_token").value_or(false);
   try {
     return from_vocab(spec);

@@ -1,4 +1,5 @@
-// Loading a byte-level BPE tokenizer from Hugging Face tokenizer.json (+ tokenizer_config.json).
+// Loading a BPE tokenizer (byte-level, or SentencePiece-style with byte_fallback) from Hugging Face
+// tokenizer.json (+ tokenizer_config.json).
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -48,8 +49,22 @@ struct Loader {
       m.nfc = true;
     } else if (type == "Sequence") {
       for (const auto& n : j.at("normalizers")) normalizer(n);
+    } else if (type == "Replace") {
+      // SentencePiece's space escaping is the one Replace supported.
+      const json& pat = j.at("pattern");
+      if (!pat.contains("String") || pat["String"] != " " ||
+          j.value("content", "") != std::string(detail::kMetaSpace)) {
+        bad("unsupported normalizer Replace " + j.dump() + " (supported: \" \" -> \"\u2581\")");
+      }
+      m.escape_spaces = true;
+    } else if (type == "Prepend") {
+      if (j.value("prepend", "") != std::string(detail::kMetaSpace)) {
+        bad("unsupported normalizer Prepend " + j.dump() + " (supported: \"\u2581\")");
+      }
+      m.prepend_meta = true;
     } else {
-      bad("unsupported normalizer type '" + type + "' (supported: NFC, Sequence)");
+      bad("unsupported normalizer type '" + type +
+          "' (supported: NFC, Replace, Prepend, Sequence)");
     }
   }
 
@@ -58,6 +73,9 @@ struct Loader {
     const std::string type = j.value("type", "");
     if (type == "Sequence") {
       for (const auto& p : j.at("pretokenizers")) pre_tokenizer(p, byte_level);
+    } else if (type == "Split" && m.escape_spaces && j.at("pattern").contains("String") &&
+               j["pattern"]["String"] == " " && !j.value("invert", false)) {
+      // Gemma: splitting on " " after the normalizer turned every space into "▁" finds nothing.
     } else if (type == "Split") {
       const json& pat = j.at("pattern");
       std::string regex;
@@ -83,6 +101,25 @@ struct Loader {
   }
 
   // Reads the TemplateProcessing that adds BOS/EOS (possibly inside a Sequence).
+  // The decoder matters only for SentencePiece-style models: Replace("▁", " "), ByteFallback and
+  // Fuse are what decode does anyway; Strip(" ", 1, 0) drops the leading space.
+  void decoder(const json& j) {
+    if (j.is_null()) return;
+    const std::string type = j.value("type", "");
+    if (type == "Sequence") {
+      for (const auto& d : j.at("decoders")) decoder(d);
+    } else if (type == "Strip") {
+      const int start = j.value("start", 0), stop = j.value("stop", 0);
+      if (j.value("content", " ") != " " || start > 1 || stop != 0) {
+        bad("unsupported decoder Strip " + j.dump() + " (supported: content \" \", start <= 1)");
+      }
+      if (start == 1) m.strip_leading_space = true;
+    } else if (type != "Replace" && type != "ByteFallback" && type != "Fuse") {
+      bad("unsupported decoder type '" + type +
+          "' for byte_fallback BPE (supported: Replace, ByteFallback, Fuse, Strip, Sequence)");
+    }
+  }
+
   void post_processor(const json& j, std::optional<int32_t>& bos, std::optional<int32_t>& eos) {
     if (j.is_null()) return;
     const std::string type = j.value("type", "");
@@ -129,9 +166,8 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json_path,
     const json& model = j["model"];
     const std::string type = model.value("type", "BPE");
     if (type != "BPE") ld.bad("unsupported model type '" + type + "' (supported: BPE)");
-    if (model.value("byte_fallback", false)) {
-      ld.bad("byte_fallback BPE (SentencePiece-style) is not supported");
-    }
+    const bool byte_fallback = model.value("byte_fallback", false);
+    if (byte_fallback) m->kind = Tokenizer::Impl::Kind::kCharBpe;
     for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
       if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty()) {
         ld.bad(std::string("unsupported BPE option '") + key + "'");
@@ -187,7 +223,19 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json_path,
     ld.normalizer(j.value("normalizer", json()));
     bool byte_level = false;
     ld.pre_tokenizer(j.value("pre_tokenizer", json()), byte_level);
-    if (!byte_level) ld.bad("only byte-level BPE is supported (no ByteLevel pre_tokenizer)");
+    if (byte_fallback) {
+      if (byte_level) ld.bad("byte_fallback BPE with a ByteLevel pre_tokenizer is not supported");
+      if (!m->splitters.empty()) ld.bad("byte_fallback BPE with a regex pre_tokenizer is not supported");
+      if (m->nfc) ld.bad("byte_fallback BPE with an NFC normalizer is not supported");
+      ld.decoder(j.value("decoder", json()));
+    } else {
+      if (!byte_level) {
+        ld.bad("BPE needs a ByteLevel pre_tokenizer or byte_fallback (SentencePiece style)");
+      }
+      if (m->escape_spaces || m->prepend_meta) {
+        ld.bad("Replace/Prepend normalizers are supported only with byte_fallback BPE");
+      }
+    }
     m->finalize(merges, model.value("ignore_merges", false));
 
     std::optional<int32_t> tpl_bos, tpl_eos;

@@ -10,6 +10,7 @@
 #include "rlx/text/tokenizer.h"
 #include "text/bpe.h"
 #include "text/pretokenizer.h"
+#include "text/spm.h"
 
 namespace rlx::text {
 namespace detail {
@@ -57,11 +58,27 @@ struct Tokenizer::Impl {
   std::vector<detail::RegexSplitter> splitters;
   detail::BpeModel bpe;
 
+  // How text segments become ids.
+  enum class Kind : uint8_t {
+    kByteLevelBpe,  // GPT-2 style: regex pre-tokens, merges over byte-level pieces
+    kCharBpe,       // HF BPE with byte_fallback (Gemma): merges over characters, <0xNN> fallback
+    kSpm,           // llama.cpp SentencePiece (GGUF "llama"): score-ordered merges, <0xNN> fallback
+  };
+  Kind kind = Kind::kByteLevelBpe;
+  bool escape_spaces = false;        // " " -> "▁" (normalizer Replace; SentencePiece)
+  bool prepend_meta = false;         // "▁" before each non-empty segment (Prepend; add_space_prefix)
+  bool strip_leading_space = false;  // decoder Strip(" ", 1, 0): decode drops one leading space
+  std::vector<int32_t> token_types;  // GGUF types (empty: not known); byte tokens need kByte
+  std::vector<float> scores;         // kSpm: merge priority per id
+  int32_t byte_tokens[256];          // kCharBpe / kSpm: the <0xNN> token of each byte, or -1
+  detail::SpmModel spm;
+
   std::optional<int32_t> bos, eos, pad;
   bool add_bos = false, add_eos = false;
 
-  // Derives bytes, special, piece_to_id, the matchers and the BPE model from `pieces`
-  // (byte-level strings), `added` and the merges (pairs of pieces, in rank order).
+  // Derives bytes, special, piece_to_id, the matchers and the BPE/SPM model from `pieces`
+  // (byte-level strings, or "▁" pieces for kCharBpe/kSpm), `added`, the merges (pairs of
+  // pieces, in rank order) and, for kSpm, `scores`.
   void finalize(const std::vector<std::pair<std::string, std::string>>& merges, bool ignore_merges);
   void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
 };

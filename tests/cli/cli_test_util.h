@@ -51,9 +51,11 @@ inline Result run_rlx(const std::string& args) {
   auto base = std::filesystem::temp_directory_path() /
               ("rlx-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::string out = base.string() + ".out", err = base.string() + ".err";
-  std::string cmd = quote(rlx::test::rlx_binary()) + " " + args + " >" + quote(out) + " 2>" + quote(err);
+  std::string cmd =
+      quote(rlx::test::rlx_binary()) + " " + args + " >" + quote(out) + " 2>" + quote(err);
   int status = std::system(cmd.c_str());
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.code =
+      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   r.out = slurp(out);
   r.err = slurp(err);
   std::filesystem::remove(out);

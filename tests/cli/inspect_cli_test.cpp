@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 using rlx::clitest::quote;
 using rlx::clitest::run_rlx;
 
-std::string gguf_dir() { return rlx::test::shared_fixtures_dir() + "/gguf"; }
+std::string gguf_dir() {
+  return rlx::test::shared_fixtures_dir() + "/gguf";
+}
 
 nlohmann::json expected_json() {
   std::ifstream f(rlx::test::require_file(gguf_dir() + "/expected.json"));
@@ -81,7 +83,8 @@ TEST(InspectCli, JsonForEveryFixture) {
 }
 
 TEST(InspectCli, PlainOutput) {
-  auto r = run_rlx("inspect " + quote(rlx::test::require_file(gguf_dir() + "/tiny-qwen3-Q4_K_M.gguf")));
+  auto r =
+      run_rlx("inspect " + quote(rlx::test::require_file(gguf_dir() + "/tiny-qwen3-Q4_K_M.gguf")));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("architecture:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("qwen3"), std::string::npos) << r.out;
@@ -108,7 +111,8 @@ TEST(InspectCli, SplitDirectoryReadsAllShards) {
   fs::remove(dir / "tiny-qwen3-F16-00002-of-00003.gguf");
   auto missing = run_rlx("inspect " + quote(dir.string()));
   EXPECT_EQ(missing.code, 1);
-  EXPECT_NE(missing.err.find("tiny-qwen3-F16-00002-of-00003.gguf"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("tiny-qwen3-F16-00002-of-00003.gguf"), std::string::npos)
+      << missing.err;
   fs::remove_all(dir);
 }
 
@@ -155,7 +159,8 @@ TEST(InspectCli, MissingFile) {
 }
 
 TEST(InspectCli, BrokenFile) {
-  fs::path p = fs::temp_directory_path() / ("rlx-inspect-broken-" + std::to_string(::getpid()) + ".gguf");
+  fs::path p =
+      fs::temp_directory_path() / ("rlx-inspect-broken-" + std::to_string(::getpid()) + ".gguf");
   std::ofstream(p) << "GGUF\x01\x00\x00\x00 definitely not a model";
   auto r = run_rlx("inspect " + quote(p.string()));
   EXPECT_EQ(r.code, 1);

@@ -22,8 +22,12 @@ using rlx::clitest::Result;
 using rlx::clitest::run_rlx;
 using rlx::test::require_file;
 
-std::string tied_dir() { return rlx::test::repo_dir() + "/tests/fixtures/qwen3/tied"; }
-std::string tiny_gguf() { return rlx::test::shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.gguf"; }
+std::string tied_dir() {
+  return rlx::test::repo_dir() + "/tests/fixtures/qwen3/tied";
+}
+std::string tiny_gguf() {
+  return rlx::test::shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.gguf";
+}
 const std::string kGgufPrompt = "1,5,9,100,200,300,7,8,42,77,3,11";
 
 std::vector<int32_t> read_ids(const std::string& path) {
@@ -59,10 +63,13 @@ std::vector<int32_t> parse_ids(const std::string& line) {
   return ids;
 }
 
-size_t count_lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+size_t count_lines(const std::string& s) {
+  return size_t(std::count(s.begin(), s.end(), '\n'));
+}
 
 std::string temp_path(const std::string& name) {
-  return (fs::temp_directory_path() / ("rlx-run-cli-" + std::to_string(::getpid()) + "-" + name)).string();
+  return (fs::temp_directory_path() / ("rlx-run-cli-" + std::to_string(::getpid()) + "-" + name))
+      .string();
 }
 
 double max_abs_diff(const rlx::Tensor& a, const rlx::Tensor& b) {
@@ -73,8 +80,8 @@ double max_abs_diff(const rlx::Tensor& a, const rlx::Tensor& b) {
 }
 
 // Runs with -n 0 --dump-logits and compares against `want_path` within 1e-4.
-void expect_dump_matches(const std::string& family, const std::string& weights, const std::string& ids,
-                         const std::string& want_path) {
+void expect_dump_matches(const std::string& family, const std::string& weights,
+                         const std::string& ids, const std::string& want_path) {
   std::string out = temp_path("logits.npy");
   fs::remove(out);
   Result r = run_rlx("run " + family + " -m " + quote(weights) + " --prompt-ids " + ids +
@@ -106,9 +113,10 @@ TEST(RunCli, DumpLogitsMatchesLlamaCpp) {
                       rlx::test::shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.logits.npy");
 }
 
-std::string greedy_args(const std::string& family, const std::string& weights, const std::string& ids, int n) {
-  return "run " + family + " -m " + quote(weights) + " --prompt-ids " + ids + " -n " + std::to_string(n) +
-         " --temperature 0 --print-ids -q -t 2";
+std::string greedy_args(const std::string& family, const std::string& weights,
+                        const std::string& ids, int n) {
+  return "run " + family + " -m " + quote(weights) + " --prompt-ids " + ids + " -n " +
+         std::to_string(n) + " --temperature 0 --print-ids -q -t 2";
 }
 
 // (b) greedy ids, one comma-separated line.
@@ -151,7 +159,8 @@ TEST(RunCli, KvTypeF16Runs) {
 
 TEST(RunCli, SeededSamplingIsReproducible) {
   ASSERT_TRUE(rlx::clitest::binary_present());
-  std::string base = "run qwen3 -m " + quote(require_file(tiny_gguf())) + " --prompt-ids " + kGgufPrompt +
+  std::string base = "run qwen3 -m " + quote(require_file(tiny_gguf())) + " --prompt-ids " +
+                     kGgufPrompt +
                      " -n 12 --temperature 1.5 --top-k 0 --top-p 1 --min-p 0 --print-ids -q -t 2";
   Result a = run_rlx(base + " --seed 7"), b = run_rlx(base + " --seed 7");
   ASSERT_EQ(a.code, 0) << a.err;
@@ -176,8 +185,10 @@ TEST(RunCli, TextPromptMatchesTokenizeAndDecode) {
   EXPECT_EQ(ids.find("1022"), std::string::npos) << "no BOS: the file says add_bos_token=false";
 
   const std::string common = " -n 8 --temperature 0 -q -t 2";
-  Result by_text = run_rlx("run qwen3 -m " + quote(gguf) + " --prompt " + quote("Hello world") + common + " --print-ids");
-  Result by_ids = run_rlx("run qwen3 -m " + quote(gguf) + " --prompt-ids " + ids + common + " --print-ids");
+  Result by_text = run_rlx("run qwen3 -m " + quote(gguf) + " --prompt " + quote("Hello world") +
+                           common + " --print-ids");
+  Result by_ids =
+      run_rlx("run qwen3 -m " + quote(gguf) + " --prompt-ids " + ids + common + " --print-ids");
   ASSERT_EQ(by_text.code, 0) << by_text.err;
   ASSERT_EQ(by_ids.code, 0) << by_ids.err;
   EXPECT_EQ(by_text.out, by_ids.out);
@@ -185,7 +196,8 @@ TEST(RunCli, TextPromptMatchesTokenizeAndDecode) {
   const std::string gen = trim(by_text.out);
   ASSERT_FALSE(gen.empty()) << "greedy continuation is empty (EOS first?)";
 
-  Result plain = run_rlx("run qwen3 -m " + quote(gguf) + " --prompt " + quote("Hello world") + common);
+  Result plain =
+      run_rlx("run qwen3 -m " + quote(gguf) + " --prompt " + quote("Hello world") + common);
   ASSERT_EQ(plain.code, 0) << plain.err;
   Result dec = run_rlx("tokenize -m " + quote(gguf) + " --decode " + gen);
   ASSERT_EQ(dec.code, 0) << dec.err;
@@ -216,8 +228,8 @@ TEST(RunCli, StopStringEndsGeneration) {
     ASSERT_EQ(p.code, 0) << p.err;
     std::string piece = p.out.substr(0, p.out.size() - 1);  // drop the newline --decode adds
     before = h.out.substr(0, h.out.size() - 1);
-    if (piece.size() >= 2 && piece.find('\n') == std::string::npos && piece.find('\'') == std::string::npos &&
-        (before + piece).find(piece) == before.size()) {
+    if (piece.size() >= 2 && piece.find('\n') == std::string::npos &&
+        piece.find('\'') == std::string::npos && (before + piece).find(piece) == before.size()) {
       stop = piece;
       break;
     }
@@ -228,7 +240,8 @@ TEST(RunCli, StopStringEndsGeneration) {
   Result s_ids = run_rlx(base + " --print-ids --stop " + quote(stop));
   ASSERT_EQ(s_ids.code, 0) << s_ids.err;
   std::vector<int32_t> want(ids.begin(), ids.begin() + long(k) + 1);
-  EXPECT_EQ(trim(s_ids.out), join(want)) << "generation stops at the token that completes the stop string";
+  EXPECT_EQ(trim(s_ids.out), join(want))
+      << "generation stops at the token that completes the stop string";
 
   Result s_txt = run_rlx(base + " --stop " + quote(stop));
   ASSERT_EQ(s_txt.code, 0) << s_txt.err;
@@ -279,8 +292,8 @@ TEST(RunCli, ErrorLeavesNoLogitsFile) {
   ASSERT_TRUE(rlx::clitest::binary_present());
   std::string out = temp_path("err-logits.npy");
   fs::remove(out);
-  Result r = run_rlx("run qwen3 -m " + quote(tied_dir()) + " --prompt-ids 1,2,3 --kv-type q4 -n 0 -q --dump-logits " +
-                     quote(out));
+  Result r = run_rlx("run qwen3 -m " + quote(tied_dir()) +
+                     " --prompt-ids 1,2,3 --kv-type q4 -n 0 -q --dump-logits " + quote(out));
   EXPECT_EQ(r.code, 1);
   EXPECT_FALSE(fs::exists(out));
 }

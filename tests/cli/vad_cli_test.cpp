@@ -18,7 +18,8 @@ using rlx::clitest::quote;
 using rlx::clitest::run_rlx;
 
 nlohmann::json ref_jfk() {
-  std::ifstream f(rlx::test::require_file(rlx::test::repo_dir() + "/tests/fixtures/silero_vad/ref_jfk.json"));
+  std::ifstream f(
+      rlx::test::require_file(rlx::test::repo_dir() + "/tests/fixtures/silero_vad/ref_jfk.json"));
   return nlohmann::json::parse(f);
 }
 
@@ -42,8 +43,11 @@ void check_vad(const std::string& model, const std::string& flags) {
   ASSERT_EQ(j["segments"].size(), m["segments"].size()) << j["segments"].dump();
   for (size_t i = 0; i < m["segments"].size(); ++i) {
     // Both sides are rounded to 3 decimals: equal to within float noise.
-    EXPECT_NEAR(j["segments"][i]["start"].get<double>(), m["segments"][i]["start"].get<double>(), 1e-9) << i;
-    EXPECT_NEAR(j["segments"][i]["end"].get<double>(), m["segments"][i]["end"].get<double>(), 1e-9) << i;
+    EXPECT_NEAR(j["segments"][i]["start"].get<double>(), m["segments"][i]["start"].get<double>(),
+                1e-9)
+        << i;
+    EXPECT_NEAR(j["segments"][i]["end"].get<double>(), m["segments"][i]["end"].get<double>(), 1e-9)
+        << i;
     EXPECT_EQ(j["segments"][i].size(), 2u);  // just start and end
   }
   ASSERT_TRUE(j["frames"].is_array());
@@ -51,15 +55,22 @@ void check_vad(const std::string& model, const std::string& flags) {
   EXPECT_EQ(j["frames"].size(), size_t(ref["num_samples"].get<int64_t>() / 512));
   double max_diff = 0;
   for (size_t i = 0; i < m["frames"].size(); ++i)
-    max_diff = std::max(max_diff, std::abs(j["frames"][i].get<double>() - m["frames"][i].get<double>()));
-  std::cout << "[ vad cli ] jfk " << model << " frames " << j["frames"].size() << " max |diff| vs ORT "
-            << max_diff << "\n";
+    max_diff =
+        std::max(max_diff, std::abs(j["frames"][i].get<double>() - m["frames"][i].get<double>()));
+  std::cout << "[ vad cli ] jfk " << model << " frames " << j["frames"].size()
+            << " max |diff| vs ORT " << max_diff << "\n";
   EXPECT_LE(max_diff, 1e-4);
 }
 
-TEST(VadCli, JfkV6Default) { check_vad("v6", ""); }
-TEST(VadCli, JfkV6Explicit) { check_vad("v6", " --model v6"); }
-TEST(VadCli, JfkV5) { check_vad("v5", " --model v5"); }
+TEST(VadCli, JfkV6Default) {
+  check_vad("v6", "");
+}
+TEST(VadCli, JfkV6Explicit) {
+  check_vad("v6", " --model v6");
+}
+TEST(VadCli, JfkV5) {
+  check_vad("v5", " --model v5");
+}
 
 TEST(VadCli, PlainOutputAndNoFrames) {
   nlohmann::json ref = ref_jfk();
@@ -75,7 +86,8 @@ TEST(VadCli, PlainOutputAndNoFrames) {
 }
 
 TEST(VadCli, NonAudioFile) {
-  fs::path p = fs::temp_directory_path() / ("rlx-vad-not-audio-" + std::to_string(::getpid()) + ".wav");
+  fs::path p =
+      fs::temp_directory_path() / ("rlx-vad-not-audio-" + std::to_string(::getpid()) + ".wav");
   std::ofstream(p) << "this is a text file, not audio\n";
   auto r = run_rlx("vad " + quote(p.string()));
   EXPECT_EQ(r.code, 1) << r.err;

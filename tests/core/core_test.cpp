@@ -27,7 +27,9 @@ uint32_t bits(float f) {
 #if defined(__F16C__)
 // The CPU's own conversion instructions are the independent reference (IEEE round to nearest
 // even), applied one value at a time.
-float hw_f16_to_f32(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
+float hw_f16_to_f32(uint16_t h) {
+  return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
 uint16_t hw_f32_to_f16(float f) {
   return uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT)));
 }
@@ -55,7 +57,8 @@ TEST(Half, F32ToF16RoundsToNearestEven) {
     ASSERT_EQ(f32_to_f16(f), hw_f32_to_f16(f)) << "f32 bits 0x" << std::hex << u;
   }
   // Ties, subnormals, overflow boundaries.
-  for (float f : {65504.f, 65519.f, 65520.f, 1e-8f, 2.98e-8f, 5.96e-8f, 6.1e-5f, 1.f + 1.f / 2048, 1.f + 3.f / 2048})
+  for (float f : {65504.f, 65519.f, 65520.f, 1e-8f, 2.98e-8f, 5.96e-8f, 6.1e-5f, 1.f + 1.f / 2048,
+                  1.f + 3.f / 2048})
     for (float s : {1.f, -1.f}) EXPECT_EQ(f32_to_f16(f * s), hw_f32_to_f16(f * s)) << f * s;
 }
 #endif
@@ -79,16 +82,19 @@ TEST(DType, GgufIdsAndBlockSizes) {
     const char* name;
     int64_t block, bytes;
   };
-  for (auto r : {Row{0, "F32", 1, 4}, Row{1, "F16", 1, 2}, Row{2, "Q4_0", 32, 18}, Row{3, "Q4_1", 32, 20},
-                 Row{6, "Q5_0", 32, 22}, Row{7, "Q5_1", 32, 24}, Row{8, "Q8_0", 32, 34}, Row{9, "Q8_1", 32, 36},
-                 Row{10, "Q2_K", 256, 84}, Row{11, "Q3_K", 256, 110}, Row{12, "Q4_K", 256, 144},
-                 Row{13, "Q5_K", 256, 176}, Row{14, "Q6_K", 256, 210}, Row{15, "Q8_K", 256, 292},
-                 Row{16, "IQ2_XXS", 256, 66}, Row{17, "IQ2_XS", 256, 74}, Row{18, "IQ3_XXS", 256, 98},
-                 Row{19, "IQ1_S", 256, 50}, Row{20, "IQ4_NL", 32, 18}, Row{21, "IQ3_S", 256, 110},
-                 Row{22, "IQ2_S", 256, 82}, Row{23, "IQ4_XS", 256, 136}, Row{24, "I8", 1, 1}, Row{25, "I16", 1, 2},
-                 Row{26, "I32", 1, 4}, Row{27, "I64", 1, 8}, Row{28, "F64", 1, 8}, Row{29, "IQ1_M", 256, 56},
-                 Row{30, "BF16", 1, 2}, Row{34, "TQ1_0", 256, 54}, Row{35, "TQ2_0", 256, 66},
-                 Row{39, "MXFP4", 32, 17}, Row{40, "NVFP4", 64, 36}, Row{41, "Q1_0", 128, 18}, Row{42, "Q2_0", 64, 18}}) {
+  for (auto r :
+       {Row{0, "F32", 1, 4},         Row{1, "F16", 1, 2},         Row{2, "Q4_0", 32, 18},
+        Row{3, "Q4_1", 32, 20},      Row{6, "Q5_0", 32, 22},      Row{7, "Q5_1", 32, 24},
+        Row{8, "Q8_0", 32, 34},      Row{9, "Q8_1", 32, 36},      Row{10, "Q2_K", 256, 84},
+        Row{11, "Q3_K", 256, 110},   Row{12, "Q4_K", 256, 144},   Row{13, "Q5_K", 256, 176},
+        Row{14, "Q6_K", 256, 210},   Row{15, "Q8_K", 256, 292},   Row{16, "IQ2_XXS", 256, 66},
+        Row{17, "IQ2_XS", 256, 74},  Row{18, "IQ3_XXS", 256, 98}, Row{19, "IQ1_S", 256, 50},
+        Row{20, "IQ4_NL", 32, 18},   Row{21, "IQ3_S", 256, 110},  Row{22, "IQ2_S", 256, 82},
+        Row{23, "IQ4_XS", 256, 136}, Row{24, "I8", 1, 1},         Row{25, "I16", 1, 2},
+        Row{26, "I32", 1, 4},        Row{27, "I64", 1, 8},        Row{28, "F64", 1, 8},
+        Row{29, "IQ1_M", 256, 56},   Row{30, "BF16", 1, 2},       Row{34, "TQ1_0", 256, 54},
+        Row{35, "TQ2_0", 256, 66},   Row{39, "MXFP4", 32, 17},    Row{40, "NVFP4", 64, 36},
+        Row{41, "Q1_0", 128, 18},    Row{42, "Q2_0", 64, 18}}) {
     auto t = dtype_from_ggml_id(r.id);
     ASSERT_TRUE(t.has_value()) << r.id;
     EXPECT_STREQ(dtype_name(*t), r.name);

@@ -29,10 +29,12 @@ using rlx::iotest::TempDir;
 constexpr const char* kName = "broken-input-file.gguf";
 constexpr const char* kStName = "broken-input-file.safetensors";
 
-std::string gguf_error(const std::vector<uint8_t>& b, std::initializer_list<std::string> extra = {}) {
+std::string gguf_error(const std::vector<uint8_t>& b,
+                       std::initializer_list<std::string> extra = {}) {
   std::string msg = expect_error(
       [&] { GgufFile::parse(MappedFile::from_memory(kName, b.data(), b.size())); }, {kName});
-  for (auto& e : extra) EXPECT_NE(msg.find(e), std::string::npos) << "'" << e << "' not in: " << msg;
+  for (auto& e : extra)
+    EXPECT_NE(msg.find(e), std::string::npos) << "'" << e << "' not in: " << msg;
   return msg;
 }
 
@@ -40,7 +42,8 @@ std::string st_error(const std::vector<uint8_t>& b, std::initializer_list<std::s
   std::string msg = expect_error(
       [&] { SafetensorsFile::parse(MappedFile::from_memory(kStName, b.data(), b.size())); },
       {kStName});
-  for (auto& e : extra) EXPECT_NE(msg.find(e), std::string::npos) << "'" << e << "' not in: " << msg;
+  for (auto& e : extra)
+    EXPECT_NE(msg.find(e), std::string::npos) << "'" << e << "' not in: " << msg;
   return msg;
 }
 
@@ -278,10 +281,10 @@ TEST(BrokenGguf, BadDimensions) {
     b.str("t").put<uint32_t>(0xffffffffu).zeros(64);
     gguf_error(b.b, {"'t'"});
   }
-  gguf_error(one_tensor({uint64_t(1) << 41}, 0, 0, 32), {"'t'"});                         // absurd dim
-  gguf_error(one_tensor({1u << 30, 1u << 30, 1u << 30}, 0, 0, 32), {"'t'"});              // overflow
-  gguf_error(one_tensor({~uint64_t(0)}, 0, 0, 32), {"'t'"});                              // -1
-  gguf_error(one_tensor({31, 2}, 2 /* Q4_0 */, 0, 64), {"'t'", "block"});                 // partial block
+  gguf_error(one_tensor({uint64_t(1) << 41}, 0, 0, 32), {"'t'"});             // absurd dim
+  gguf_error(one_tensor({1u << 30, 1u << 30, 1u << 30}, 0, 0, 32), {"'t'"});  // overflow
+  gguf_error(one_tensor({~uint64_t(0)}, 0, 0, 32), {"'t'"});                  // -1
+  gguf_error(one_tensor({31, 2}, 2 /* Q4_0 */, 0, 64), {"'t'", "block"});     // partial block
   // Zero-sized tensors are allowed.
   auto ok = one_tensor({0, 4}, 0, 0, 0);
   EXPECT_NO_THROW(GgufFile::parse(MappedFile::from_memory(kName, ok.data(), ok.size())));
@@ -354,15 +357,16 @@ TEST(BrokenSafetensors, NonObjectJson) {
   st_error(st("42", 0), {"object"});
   st_error(st("\"str\"", 0), {"object"});
   st_error(st("null", 0), {"object"});
-  st_error(st(R"({"a":[1,2]})", 0), {"'a'"});           // tensor entry not an object
+  st_error(st(R"({"a":[1,2]})", 0), {"'a'"});  // tensor entry not an object
   st_error(st(R"({"__metadata__":[1]})", 0), {"__metadata__"});
 }
 
 TEST(BrokenSafetensors, UnknownDtype) {
   for (const char* dt : {"F7", "Q4_K", "Q8_0", "", "float32x"}) {
     SCOPED_TRACE(dt);
-    st_error(st(std::string(R"({"w":{"dtype":")") + dt + R"(","shape":[1],"data_offsets":[0,4]}})", 4),
-             {"'w'", "dtype"});
+    st_error(
+        st(std::string(R"({"w":{"dtype":")") + dt + R"(","shape":[1],"data_offsets":[0,4]}})", 4),
+        {"'w'", "dtype"});
   }
   st_error(st(R"({"w":{"dtype":4,"shape":[1],"data_offsets":[0,4]}})", 4), {"'w'"});
 }
@@ -375,8 +379,9 @@ TEST(BrokenSafetensors, MissingOrBadFields) {
   st_error(st(R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", 4), {"'w'"});
   st_error(st(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}})", 4),
            {"'w'"});
-  st_error(st(R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,4]}})", 4),
-           {"'w'"});
+  st_error(
+      st(R"({"w":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,4]}})", 4),
+      {"'w'"});
   st_error(st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0]}})", 4), {"'w'"});
   st_error(st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,-4]}})", 4), {"'w'"});
   st_error(st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":"0-4"}})", 4), {"'w'"});
@@ -390,8 +395,10 @@ TEST(BrokenSafetensors, WrongByteCount) {
 
 TEST(BrokenSafetensors, OutOfBounds) {
   st_error(st(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 15), {"'w'"});
-  st_error(st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551615]}})", 16),
-           {"'w'"});
+  st_error(
+      st(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551615]}})",
+         16),
+      {"'w'"});
 }
 
 TEST(BrokenSafetensors, BeginAfterEnd) {
@@ -400,14 +407,17 @@ TEST(BrokenSafetensors, BeginAfterEnd) {
 
 TEST(BrokenSafetensors, OverlappingOffsets) {
   st_error(st(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
-              R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16),
+              R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+              16),
            {"overlap", "'a'", "'b'"});
   st_error(st(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
-              R"("b":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})", 4),
+              R"("b":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})",
+              4),
            {"overlap"});
   // Adjacent tensors are fine; so are empty ones sharing an offset with a neighbour's end.
   auto ok = st(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
-               R"("b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}})", 8);
+               R"("b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}})",
+               8);
   EXPECT_NO_THROW(SafetensorsFile::parse(MappedFile::from_memory(kStName, ok.data(), ok.size())));
 }
 
@@ -428,7 +438,8 @@ namespace {
 TEST(EmptyTensors, SafetensorsEmptyTensorSharingAnOffsetIsNotAnOverlap) {
   auto b = st(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},)"
               R"("b":{"dtype":"U8","shape":[0],"data_offsets":[4,4]},)"
-              R"("c":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})", 8);
+              R"("c":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}})",
+              8);
   EXPECT_NO_THROW(SafetensorsFile::parse(MappedFile::from_memory(kStName, b.data(), b.size())));
 }
 

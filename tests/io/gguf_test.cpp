@@ -144,8 +144,7 @@ TEST(GgufRoundTrip, MetadataOfEveryType) {
   EXPECT_EQ(g.get_string_array("a.str"),
             (std::vector<std::string>{"a", "", "long string with spaces"}));
   EXPECT_TRUE(g.get_string_array("a.str.empty").empty());
-  EXPECT_EQ(g.get_int_array("a.i32"),
-            (std::vector<int64_t>{1, -2, 2147483647, -2147483648ll}));
+  EXPECT_EQ(g.get_int_array("a.i32"), (std::vector<int64_t>{1, -2, 2147483647, -2147483648ll}));
   EXPECT_EQ(g.get_int_array("a.bool"), (std::vector<int64_t>{1, 0, 1}));
   EXPECT_EQ(g.get_int_array("a.u8"), (std::vector<int64_t>{0, 7, 255}));
   auto f32 = g.get_float_array("a.f32");
@@ -254,9 +253,15 @@ void round_trip_tensors(uint32_t alignment) {
   EXPECT_EQ(g.find_tensor("nope"), nullptr);
 }
 
-TEST(GgufRoundTrip, TensorsDefaultAlignment) { round_trip_tensors(32); }
-TEST(GgufRoundTrip, TensorsAlignment64) { round_trip_tensors(64); }
-TEST(GgufRoundTrip, TensorsAlignment8) { round_trip_tensors(8); }
+TEST(GgufRoundTrip, TensorsDefaultAlignment) {
+  round_trip_tensors(32);
+}
+TEST(GgufRoundTrip, TensorsAlignment64) {
+  round_trip_tensors(64);
+}
+TEST(GgufRoundTrip, TensorsAlignment8) {
+  round_trip_tensors(8);
+}
 
 TEST(GgufRoundTrip, ShapeIsReversedOnDisk) {
   // ggml writes ne[] innermost first: a PyTorch [2, 3, 4] tensor has ne = {4, 3, 2}.
@@ -288,14 +293,16 @@ TEST(GgufWriterChecks, RejectsBadTensors) {
   GgufWriter w;
   uint8_t buf[64] = {};
   EXPECT_THROW(w.add_tensor("q", DType::Q4_0, {2, 31}, buf), rlx::Error);  // not whole blocks
-  EXPECT_THROW(w.add_tensor("b", DType::Bool, {2}, buf), rlx::Error);       // no ggml id
+  EXPECT_THROW(w.add_tensor("b", DType::Bool, {2}, buf), rlx::Error);      // no ggml id
   w.add_tensor("a", DType::F32, {2}, buf);
   EXPECT_THROW(w.add_tensor("a", DType::F32, {2}, buf), rlx::Error);  // duplicate
 }
 
 // ---- shared fixtures ----
 
-std::string gguf_fixture_dir() { return rlx::test::shared_fixtures_dir() + "/gguf"; }
+std::string gguf_fixture_dir() {
+  return rlx::test::shared_fixtures_dir() + "/gguf";
+}
 
 nlohmann::json expected_json() {
   std::ifstream f(rlx::test::require_file(gguf_fixture_dir() + "/expected.json"));
@@ -379,7 +386,8 @@ TEST(GgufFixtures, ParseFromMemoryEqualsOpen) {
   std::string path = rlx::test::require_file(gguf_fixture_dir() + "/tiny-qwen3-Q4_K_M.gguf");
   std::vector<uint8_t> bytes = rlx::iotest::read_bytes(path);
   GgufFile a = GgufFile::open(path);
-  GgufFile b = GgufFile::parse(rlx::io::MappedFile::from_memory("mem.gguf", bytes.data(), bytes.size()));
+  GgufFile b =
+      GgufFile::parse(rlx::io::MappedFile::from_memory("mem.gguf", bytes.data(), bytes.size()));
   ASSERT_EQ(a.tensors().size(), b.tensors().size());
   EXPECT_EQ(a.metadata().size(), b.metadata().size());
   EXPECT_EQ(a.data_offset(), b.data_offset());
@@ -393,8 +401,7 @@ TEST(GgufFixtures, ParseFromMemoryEqualsOpen) {
 // ---- llama.cpp vocab files (fetched data) ----
 
 void check_vocab(const std::string& file, size_t expected_tokens) {
-  std::string path =
-      rlx::test::require_file(rlx::test::data_dir() + "/llama.cpp/models/" + file);
+  std::string path = rlx::test::require_file(rlx::test::data_dir() + "/llama.cpp/models/" + file);
   if (!fs::exists(path)) return;
   GgufFile g = GgufFile::open(path);
   const auto& tokens = g.get_string_array("tokenizer.ggml.tokens");
@@ -415,7 +422,11 @@ void check_vocab(const std::string& file, size_t expected_tokens) {
   EXPECT_GT(g.get_string_array("tokenizer.ggml.merges").size(), 1000u) << file;
 }
 
-TEST(GgufVocab, Qwen2) { check_vocab("ggml-vocab-qwen2.gguf", 151936); }
-TEST(GgufVocab, LlamaBpe) { check_vocab("ggml-vocab-llama-bpe.gguf", 128256); }
+TEST(GgufVocab, Qwen2) {
+  check_vocab("ggml-vocab-qwen2.gguf", 151936);
+}
+TEST(GgufVocab, LlamaBpe) {
+  check_vocab("ggml-vocab-llama-bpe.gguf", 128256);
+}
 
 }  // namespace

@@ -42,7 +42,8 @@ class TempDir {
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
 }
 
 inline void write_bytes(const std::string& path, const void* data, size_t n) {
@@ -60,7 +61,8 @@ inline std::string expect_error(const std::function<void()>& fn,
     fn();
   } catch (const rlx::Error& e) {
     std::string msg = e.what();
-    for (auto& n : needles) EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' not in: " << msg;
+    for (auto& n : needles)
+      EXPECT_NE(msg.find(n), std::string::npos) << "'" << n << "' not in: " << msg;
     return msg;
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected rlx::Error, got another exception: " << e.what();
@@ -100,7 +102,8 @@ struct Bytes {
 };
 
 // A safetensors file from a JSON header string and the data section.
-inline std::vector<uint8_t> safetensors_bytes(const std::string& header, const std::vector<uint8_t>& data) {
+inline std::vector<uint8_t> safetensors_bytes(const std::string& header,
+                                              const std::vector<uint8_t>& data) {
   Bytes out;
   out.put<uint64_t>(header.size()).raw(header);
   out.b.insert(out.b.end(), data.begin(), data.end());

@@ -40,7 +40,8 @@ struct StBuilder {
   std::vector<uint8_t> data;
   void add(const std::string& name, const std::string& dtype, std::vector<int64_t> shape,
            const void* bytes, size_t n) {
-    header[name] = {{"dtype", dtype}, {"shape", shape}, {"data_offsets", {data.size(), data.size() + n}}};
+    header[name] = {
+        {"dtype", dtype}, {"shape", shape}, {"data_offsets", {data.size(), data.size() + n}}};
     const uint8_t* p = static_cast<const uint8_t*>(bytes);
     data.insert(data.end(), p, p + n);
   }
@@ -145,7 +146,8 @@ void write_index(const std::string& path, const std::map<std::string, std::strin
 
 TEST(ModelFiles, ShardedSafetensorsDirectory) {
   TempDir dir;
-  const std::string s1 = "model-00001-of-00002.safetensors", s2 = "model-00002-of-00002.safetensors";
+  const std::string s1 = "model-00001-of-00002.safetensors",
+                    s2 = "model-00002-of-00002.safetensors";
   write_shard(dir.file(s1), {"a.weight", "b.weight"}, 1.0f);
   write_shard(dir.file(s2), {"c.weight"}, 10.0f);
   write_index(dir.file("model.safetensors.index.json"),
@@ -189,15 +191,18 @@ TEST(ModelFiles, SafetensorsDirectoryChoices) {
 
 TEST(ModelFiles, BadPaths) {
   TempDir dir;
-  expect_error([&] { resolve_model_files(dir.file("nope")); }, {dir.file("nope"), "does not exist"});
+  expect_error([&] { resolve_model_files(dir.file("nope")); },
+               {dir.file("nope"), "does not exist"});
   expect_error([&] { resolve_model_files(dir.str()); }, {dir.str(), "no .gguf"});
   std::ofstream(dir.file("weights.bin")) << "x";
   expect_error([&] { resolve_model_files(dir.file("weights.bin")); }, {dir.file("weights.bin")});
   std::ofstream(dir.file("bad.safetensors.index.json")) << "{ not json";
   expect_error([&] { resolve_model_files(dir.file("bad.safetensors.index.json")); },
                {"bad.safetensors.index.json"});
-  std::ofstream(dir.file("evil.safetensors.index.json")) << R"({"weight_map": {"a": "../x.safetensors"}})";
-  expect_error([&] { resolve_model_files(dir.file("evil.safetensors.index.json")); }, {"../x.safetensors"});
+  std::ofstream(dir.file("evil.safetensors.index.json"))
+      << R"({"weight_map": {"a": "../x.safetensors"}})";
+  expect_error([&] { resolve_model_files(dir.file("evil.safetensors.index.json")); },
+               {"../x.safetensors"});
 }
 
 void write_tiny_gguf(const std::string& path, float v) {
@@ -213,15 +218,18 @@ TEST(ModelFiles, SeveralGgufFilesNeedPrefer) {
   write_tiny_gguf(dir.file("m-Q4_K_M.gguf"), 1);
   write_tiny_gguf(dir.file("m-Q4_K_S.gguf"), 2);
   write_tiny_gguf(dir.file("m-Q8_0.gguf"), 3);
-  std::string msg = expect_error([&] { resolve_model_files(dir.str()); },
-                                 {dir.str(), "m-Q4_K_M.gguf", "m-Q4_K_S.gguf", "m-Q8_0.gguf", "--prefer"});
+  std::string msg =
+      expect_error([&] { resolve_model_files(dir.str()); },
+                   {dir.str(), "m-Q4_K_M.gguf", "m-Q4_K_S.gguf", "m-Q8_0.gguf", "--prefer"});
   auto m = resolve_model_files(dir.str(), "q8_0");  // case-insensitive
   ASSERT_EQ(m.files.size(), 1u);
   EXPECT_EQ(fs::path(m.files[0]).filename(), "m-Q8_0.gguf");
   EXPECT_EQ(m.format, WeightFormat::Gguf);
-  EXPECT_EQ(fs::path(resolve_model_files(dir.str(), "Q4_K_S").files[0]).filename(), "m-Q4_K_S.gguf");
+  EXPECT_EQ(fs::path(resolve_model_files(dir.str(), "Q4_K_S").files[0]).filename(),
+            "m-Q4_K_S.gguf");
   // "Q4_K" matches two: still ambiguous, and says so.
-  expect_error([&] { resolve_model_files(dir.str(), "Q4_K"); }, {"2 match 'Q4_K'", "m-Q4_K_M.gguf"});
+  expect_error([&] { resolve_model_files(dir.str(), "Q4_K"); },
+               {"2 match 'Q4_K'", "m-Q4_K_M.gguf"});
   expect_error([&] { resolve_model_files(dir.str(), "F16"); }, {"0 match 'F16'"});
   auto ws = WeightStore::open(dir.str(), "Q4_K_M");
   EXPECT_EQ(ws->get("t").ptr<float>()[0], 1.0f);
@@ -301,15 +309,19 @@ TEST(WeightScope, BindingAndErrors) {
   EXPECT_FALSE(layer0.maybe("self_attn.v_proj.weight", {2}).has_value());
 
   // Shape mismatch: full path, both shapes.
-  expect_error([&] { layer0.get("self_attn.q_proj.weight", {2, 3}); },
-               {"model.layers.0.self_attn.q_proj.weight", "[3, 2]", "[2, 3]"});
+  expect_error(
+      [&] {
+        layer0.get("self_attn.q_proj.weight", {2, 3});
+      },
+      {"model.layers.0.self_attn.q_proj.weight", "[3, 2]", "[2, 3]"});
   expect_error([&] { layer0.maybe("self_attn.k_proj.weight", {3}); },
                {"model.layers.0.self_attn.k_proj.weight", "[2]", "[3]"});
   // Missing: full path and the closest names.
   expect_error([&] { root.sub("model").sub("layers").sub(1).get("self_attn.k_proj.weight", {2}); },
                {"model.layers.1.self_attn.k_proj.weight", "model.layers.0.self_attn.k_proj.weight",
                 "not found", path});
-  expect_error([&] { root.sub("model").get("norm.weigth", {2}); }, {"model.norm.weigth", "model.norm.weight"});
+  expect_error([&] { root.sub("model").get("norm.weigth", {2}); },
+               {"model.norm.weigth", "model.norm.weight"});
   EXPECT_EQ(ws->closest_names("model.layers.1.self_attn.k_proj.weight", 1),
             (std::vector<std::string>{"model.layers.0.self_attn.k_proj.weight"}));
 
@@ -320,9 +332,9 @@ TEST(WeightScope, BindingAndErrors) {
     std::sort(u.begin(), u.end());
     return u;
   };
-  EXPECT_EQ(sorted_unused(), (std::vector<std::string>{"lm_head.weight",
-                                                       "model.layers.1.self_attn.q_proj.weight",
-                                                       "model.norm.weight"}));
+  EXPECT_EQ(sorted_unused(),
+            (std::vector<std::string>{"lm_head.weight", "model.layers.1.self_attn.q_proj.weight",
+                                      "model.norm.weight"}));
   root.get("lm_head.weight", {2, 3});
   root.sub("model").get("norm.weight", {2});
   EXPECT_EQ(sorted_unused(), (std::vector<std::string>{"model.layers.1.self_attn.q_proj.weight"}));
@@ -351,7 +363,8 @@ TEST(WeightStore, NameMap) {
     return s;
   });
   EXPECT_TRUE(ws->contains("model.layers.0.self_attn.q_proj.weight"));
-  EXPECT_EQ(ws->root().sub("model.layers").sub(0).get("self_attn.k_proj.weight", {2}).shape, (Shape{2}));
+  EXPECT_EQ(ws->root().sub("model.layers").sub(0).get("self_attn.k_proj.weight", {2}).shape,
+            (Shape{2}));
   expect_error([&] { ws->get("model.layers.0.self_attn.v_proj.weight"); },
                {"model.layers.0.self_attn.v_proj.weight", "self_attn.v_proj", "blk.0.attn_"});
   EXPECT_EQ(ws->unused(), (std::vector<std::string>{"blk.0.attn_q.weight"}));
@@ -402,8 +415,7 @@ TEST(Npy, RoundTrip) {
   round(DType::Bool, {6}, 1);
   round(DType::F32, {}, 4);  // 0-d
   round(DType::F32, {0, 3}, 4);
-  EXPECT_THROW(rlx::io::write_npy(dir.file("bf.npy"),
-                                  rlx::Tensor::empty(DType::BF16, {2}).view()),
+  EXPECT_THROW(rlx::io::write_npy(dir.file("bf.npy"), rlx::Tensor::empty(DType::BF16, {2}).view()),
                rlx::Error);
 }
 
@@ -425,7 +437,8 @@ TEST(Npy, BrokenFiles) {
 TEST(Npy, GgufFixtureReferenceMatchesF32Tensor) {
   // gguf-py's dump of an F32 tensor equals the tensor rlx maps from the GGUF file.
   std::string dir = rlx::test::shared_fixtures_dir() + "/gguf/";
-  rlx::Tensor ref = rlx::io::read_npy(rlx::test::require_file(dir + "tiny-qwen3-F32.blk.0.attn_q.weight.npy"));
+  rlx::Tensor ref =
+      rlx::io::read_npy(rlx::test::require_file(dir + "tiny-qwen3-F32.blk.0.attn_q.weight.npy"));
   auto ws = WeightStore::open(rlx::test::require_file(dir + "tiny-qwen3-F32.gguf"));
   rlx::TensorView v = ws->get("blk.0.attn_q.weight");
   ASSERT_EQ(ref.dtype(), DType::F32);

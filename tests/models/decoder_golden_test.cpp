@@ -34,12 +34,18 @@ TEST_P(DecoderGolden, LogitsAndGreedyMatchTransformers) {
   if (classic) {  // same weights, classic config.json
     fs::path out = fs::temp_directory_path() / ("rlx_classic_" + c.fixture);
     fs::create_directories(out);
-    fs::copy_file(fs::path(dir) / "config.classic.json", out / "config.json", fs::copy_options::overwrite_existing);
-    fs::copy_file(fs::path(dir) / "model.safetensors", out / "model.safetensors", fs::copy_options::overwrite_existing);
+    fs::copy_file(fs::path(dir) / "config.classic.json", out / "config.json",
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(fs::path(dir) / "model.safetensors", out / "model.safetensors",
+                  fs::copy_options::overwrite_existing);
     weights = out.string();
   }
   auto runner = models::DecoderRunner::Builder(models::decoder_family(c.family))
-                    .weights(weights).max_seq(64).threads(2).verbose(false).build();
+                    .weights(weights)
+                    .max_seq(64)
+                    .threads(2)
+                    .verbose(false)
+                    .build();
   auto prompt = read_ids(dir + "/input_ids.npy");
   Tensor want = io::read_npy(require_file(dir + "/logits.npy"));
   Tensor got = runner.predict_logits(prompt);
@@ -47,7 +53,8 @@ TEST_P(DecoderGolden, LogitsAndGreedyMatchTransformers) {
   double worst = 0;
   for (int64_t i = 0; i < got.numel(); ++i)
     worst = std::max(worst, double(std::fabs(got.ptr<float>()[i] - want.ptr<float>()[i])));
-  std::printf("%-24s %-8s logits max|d| %.3g\n", c.fixture.c_str(), classic ? "classic" : "tf5", worst);
+  std::printf("%-24s %-8s logits max|d| %.3g\n", c.fixture.c_str(), classic ? "classic" : "tf5",
+              worst);
   EXPECT_LE(worst, 1e-4);
 
   auto want_ids = read_ids(dir + "/greedy_ids.npy");
@@ -69,17 +76,23 @@ TEST_P(DecoderGolden, LogitsAndGreedyMatchTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Families, DecoderGolden,
-    ::testing::Combine(::testing::Values(Case{"llama_rope_llama3", "llama"}, Case{"smollm2_tied", "llama"},
-                                         Case{"qwen2_bias", "qwen2"}, Case{"gemma", "gemma"},
+    ::testing::Combine(::testing::Values(Case{"llama_rope_llama3", "llama"},
+                                         Case{"smollm2_tied", "llama"}, Case{"qwen2_bias", "qwen2"},
+                                         Case{"gemma", "gemma"},
                                          Case{"gemma2_softcap_window", "gemma2"},
                                          Case{"gemma3_local_global", "gemma3_text"}),
                        ::testing::Bool()),
-    [](const auto& info) { return std::get<0>(info.param).fixture + (std::get<1>(info.param) ? "_classic" : "_tf5"); });
+    [](const auto& info) {
+      return std::get<0>(info.param).fixture + (std::get<1>(info.param) ? "_classic" : "_tf5");
+    });
 
 TEST(DecoderFamilies, WrongFamilyNamesTheRightOne) {
   const std::string dir = repo_dir() + "/tests/fixtures/decoders/gemma2_softcap_window";
   try {
-    models::DecoderRunner::Builder(models::decoder_family("llama")).weights(dir).verbose(false).build();
+    models::DecoderRunner::Builder(models::decoder_family("llama"))
+        .weights(dir)
+        .verbose(false)
+        .build();
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("rlx run gemma2"), std::string::npos) << e.what();

@@ -42,14 +42,20 @@ class Qwen3GgufFixture : public ::testing::TestWithParam<std::string> {};
 TEST_P(Qwen3GgufFixture, LogitsMatchLlamaCpp) {
   const std::string stem = GetParam();
   const std::string dir = shared_fixtures_dir() + "/gguf/";
-  auto runner = models::qwen3::Runner::builder().weights(require_file(dir + stem + ".gguf")).max_seq(64)
-                    .threads(2).verbose(false).build();
+  auto runner = models::qwen3::Runner::builder()
+                    .weights(require_file(dir + stem + ".gguf"))
+                    .max_seq(64)
+                    .threads(2)
+                    .verbose(false)
+                    .build();
   Tensor got = runner.predict_logits(kPrompt);
   Tensor want = io::read_npy(require_file(dir + stem + ".logits.npy"));
   ASSERT_EQ(got.shape(), want.shape());
   Stats s = compare(got, want);
-  std::printf("%-32s max|d| %.3g  cosine %.7f  top-1 %d/12\n", stem.c_str(), s.max_abs, s.cosine, s.top1_same);
-  // CONVENTIONS.md: F32 1e-4; F16/BF16 cosine >= 0.9999 and max |d| <= 2e-2; quantized cosine >= 0.999.
+  std::printf("%-32s max|d| %.3g  cosine %.7f  top-1 %d/12\n", stem.c_str(), s.max_abs, s.cosine,
+              s.top1_same);
+  // CONVENTIONS.md: F32 1e-4; F16/BF16 cosine >= 0.9999 and max |d| <= 2e-2; quantized cosine >=
+  // 0.999.
   if (stem == "tiny-qwen3-F32") {
     EXPECT_LE(s.max_abs, 1e-4);
   } else if (stem.find("F16") != std::string::npos || stem.find("BF16") != std::string::npos) {
@@ -60,24 +66,30 @@ TEST_P(Qwen3GgufFixture, LogitsMatchLlamaCpp) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllFixtures, Qwen3GgufFixture,
-    ::testing::Values("tiny-qwen3-F32", "tiny-qwen3-F16", "tiny-qwen3-BF16", "tiny-qwen3-Q8_0",
-                      "tiny-qwen3-Q4_0", "tiny-qwen3-Q4_1", "tiny-qwen3-Q5_0", "tiny-qwen3-Q5_1",
-                      "tiny-qwen3-Q2_K", "tiny-qwen3-Q3_K", "tiny-qwen3-Q4_K", "tiny-qwen3-Q5_K",
-                      "tiny-qwen3-Q6_K", "tiny-qwen3-IQ4_NL", "tiny-qwen3-IQ4_XS", "tiny-qwen3-Q4_K_M",
-                      "tiny-qwen3-F16-00001-of-00003"),
-    [](const auto& info) {
-      std::string n = info.param.substr(11);
-      for (auto& c : n)
-        if (c == '-') c = '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(AllFixtures, Qwen3GgufFixture,
+                         ::testing::Values("tiny-qwen3-F32", "tiny-qwen3-F16", "tiny-qwen3-BF16",
+                                           "tiny-qwen3-Q8_0", "tiny-qwen3-Q4_0", "tiny-qwen3-Q4_1",
+                                           "tiny-qwen3-Q5_0", "tiny-qwen3-Q5_1", "tiny-qwen3-Q2_K",
+                                           "tiny-qwen3-Q3_K", "tiny-qwen3-Q4_K", "tiny-qwen3-Q5_K",
+                                           "tiny-qwen3-Q6_K", "tiny-qwen3-IQ4_NL",
+                                           "tiny-qwen3-IQ4_XS", "tiny-qwen3-Q4_K_M",
+                                           "tiny-qwen3-F16-00001-of-00003"),
+                         [](const auto& info) {
+                           std::string n = info.param.substr(11);
+                           for (auto& c : n)
+                             if (c == '-') c = '_';
+                           return n;
+                         });
 
 // Decoding token by token through the KV cache gives the same logits as one prefill.
 TEST(Qwen3Gguf, IncrementalDecodeMatchesPrefill) {
   const std::string path = shared_fixtures_dir() + "/gguf/tiny-qwen3-F32.gguf";
-  auto runner = models::qwen3::Runner::builder().weights(require_file(path)).max_seq(64).threads(2).verbose(false).build();
+  auto runner = models::qwen3::Runner::builder()
+                    .weights(require_file(path))
+                    .max_seq(64)
+                    .threads(2)
+                    .verbose(false)
+                    .build();
   Tensor full = runner.predict_logits(kPrompt);
   KvCache cache = runner.new_cache();
   const int64_t V = full.shape()[1];
@@ -85,7 +97,8 @@ TEST(Qwen3Gguf, IncrementalDecodeMatchesPrefill) {
   for (size_t i = 0; i < kPrompt.size(); ++i) {
     Tensor step = runner.forward(std::span(kPrompt).subspan(i, 1), cache, true);
     for (int64_t v = 0; v < V; ++v)
-      worst = std::max(worst, double(std::fabs(step.ptr<float>()[v] - full.ptr<float>()[int64_t(i) * V + v])));
+      worst = std::max(
+          worst, double(std::fabs(step.ptr<float>()[v] - full.ptr<float>()[int64_t(i) * V + v])));
   }
   EXPECT_LE(worst, 1e-5);
 }

@@ -27,7 +27,8 @@ TEST_P(Qwen3GgufTwin, LogitsAndGreedyMatchTransformers) {
   auto [name, type] = GetParam();
   const std::string dir = repo_dir() + "/tests/fixtures/qwen3/" + name;
   const std::string gguf = require_file(dir + "/model-" + type + ".gguf");
-  auto runner = models::qwen3::Runner::builder().weights(gguf).max_seq(64).threads(2).verbose(false).build();
+  auto runner =
+      models::qwen3::Runner::builder().weights(gguf).max_seq(64).threads(2).verbose(false).build();
   auto prompt = read_ids(dir + "/input_ids.npy");
   Tensor want = io::read_npy(require_file(dir + "/logits.npy"));
   Tensor got = runner.predict_logits(prompt);
@@ -41,7 +42,8 @@ TEST_P(Qwen3GgufTwin, LogitsAndGreedyMatchTransformers) {
     ww += w * w;
   }
   const double cosine = dot / std::sqrt(gg * ww);
-  std::printf("%-16s %-5s logits max|d| %.3g  cosine %.8f\n", name.c_str(), type.c_str(), worst, cosine);
+  std::printf("%-16s %-5s logits max|d| %.3g  cosine %.8f\n", name.c_str(), type.c_str(), worst,
+              cosine);
   if (type == "f16") {
     EXPECT_GE(cosine, 0.9999);
     EXPECT_LE(worst, 2e-2);
@@ -73,8 +75,8 @@ TEST_P(Qwen3GgufTwin, LogitsAndGreedyMatchTransformers) {
       continue;
     }
     const float margin = margins.ptr<float>()[i];
-    std::printf("%-16s %-5s greedy token %zu: rlx %d, reference %d (reference top-2 margin %.3g)\n", name.c_str(),
-                type.c_str(), i, r.tokens[i], want_ids[i], margin);
+    std::printf("%-16s %-5s greedy token %zu: rlx %d, reference %d (reference top-2 margin %.3g)\n",
+                name.c_str(), type.c_str(), i, r.tokens[i], want_ids[i], margin);
     if (type == "f16") {
       EXPECT_LT(margin, 1e-5f) << "greedy token " << i << " differs";
     } else {
@@ -84,19 +86,23 @@ TEST_P(Qwen3GgufTwin, LogitsAndGreedyMatchTransformers) {
       Tensor l = runner.predict_logits(prefix);
       const float* last = l.ptr<float>() + (l.shape()[0] - 1) * l.shape()[1];
       const float top = *std::max_element(last, last + l.shape()[1]);
-      std::printf("%-16s %-5s   rlx on the reference prefix: logit[reference] %.6f, max %.6f\n", name.c_str(),
-                  type.c_str(), last[want_ids[i]], top);
-      EXPECT_GE(last[want_ids[i]], top - kQ8Margin) << "greedy token " << i << " is no near-tie for rlx";
+      std::printf("%-16s %-5s   rlx on the reference prefix: logit[reference] %.6f, max %.6f\n",
+                  name.c_str(), type.c_str(), last[want_ids[i]], top);
+      EXPECT_GE(last[want_ids[i]], top - kQ8Margin)
+          << "greedy token " << i << " is no near-tie for rlx";
     }
     break;  // after a legitimate divergence the continuations are no longer comparable
   }
-  std::printf("%-16s %-5s greedy %zu/%zu tokens equal\n", name.c_str(), type.c_str(), same, want_ids.size());
+  std::printf("%-16s %-5s greedy %zu/%zu tokens equal\n", name.c_str(), type.c_str(), same,
+              want_ids.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, Qwen3GgufTwin,
                          ::testing::Combine(::testing::Values("tied", "untied_headdim", "yarn"),
                                             ::testing::Values("f16", "q8_0")),
-                         [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 }  // namespace
 }  // namespace rlx::test

@@ -25,8 +25,10 @@ std::vector<int32_t> read_ids(const std::string& path) {
 std::string tf5_copy(const std::string& dir) {
   fs::path out = fs::temp_directory_path() / ("rlx_qwen3_tf5_" + fs::path(dir).filename().string());
   fs::create_directories(out);
-  fs::copy_file(fs::path(dir) / "config.tf5.json", out / "config.json", fs::copy_options::overwrite_existing);
-  fs::copy_file(fs::path(dir) / "model.safetensors", out / "model.safetensors", fs::copy_options::overwrite_existing);
+  fs::copy_file(fs::path(dir) / "config.tf5.json", out / "config.json",
+                fs::copy_options::overwrite_existing);
+  fs::copy_file(fs::path(dir) / "model.safetensors", out / "model.safetensors",
+                fs::copy_options::overwrite_existing);
   return out.string();
 }
 
@@ -36,7 +38,12 @@ TEST_P(Qwen3Golden, LogitsAndGreedyMatchTransformers) {
   auto [name, tf5] = GetParam();
   const std::string dir = repo_dir() + "/tests/fixtures/qwen3/" + name;
   const std::string weights = tf5 ? tf5_copy(dir) : dir;
-  auto runner = models::qwen3::Runner::builder().weights(weights).max_seq(64).threads(2).verbose(false).build();
+  auto runner = models::qwen3::Runner::builder()
+                    .weights(weights)
+                    .max_seq(64)
+                    .threads(2)
+                    .verbose(false)
+                    .build();
   auto prompt = read_ids(dir + "/input_ids.npy");
   Tensor want = io::read_npy(require_file(dir + "/logits.npy"));
   Tensor got = runner.predict_logits(prompt);
@@ -60,7 +67,8 @@ TEST_P(Qwen3Golden, LogitsAndGreedyMatchTransformers) {
   ASSERT_EQ(r.tokens.size(), want_ids.size());
   for (size_t i = 0; i < want_ids.size(); ++i) {
     if (r.tokens[i] == want_ids[i]) continue;
-    // CONVENTIONS.md: a different token is allowed only where the reference's top-2 are within 1e-5.
+    // CONVENTIONS.md: a different token is allowed only where the reference's top-2 are within
+    // 1e-5.
     EXPECT_LT(margins.ptr<float>()[i], 1e-5f) << "greedy token " << i << " differs";
     break;  // after a legitimate divergence the continuations are no longer comparable
   }
@@ -70,15 +78,23 @@ INSTANTIATE_TEST_SUITE_P(Configs, Qwen3Golden,
                          ::testing::Combine(::testing::Values("tied", "untied_headdim", "yarn"),
                                             ::testing::Bool()),
                          [](const auto& info) {
-                           return std::get<0>(info.param) + (std::get<1>(info.param) ? "_tf5" : "_classic");
+                           return std::get<0>(info.param) +
+                                  (std::get<1>(info.param) ? "_tf5" : "_classic");
                          });
 
 TEST(Qwen3Runner, RefusesBeyondContextAndMemory) {
   const std::string dir = repo_dir() + "/tests/fixtures/qwen3/tied";
-  EXPECT_THROW(models::qwen3::Runner::builder().weights(dir).max_seq(100000).verbose(false).build(), Error);
-  EXPECT_THROW(models::qwen3::Runner::builder().weights(dir).max_seq(64).max_memory_gb(1e-6).verbose(false).build(),
+  EXPECT_THROW(models::qwen3::Runner::builder().weights(dir).max_seq(100000).verbose(false).build(),
                Error);
-  auto r = models::qwen3::Runner::builder().weights(dir).max_seq(16).threads(1).verbose(false).build();
+  EXPECT_THROW(models::qwen3::Runner::builder()
+                   .weights(dir)
+                   .max_seq(64)
+                   .max_memory_gb(1e-6)
+                   .verbose(false)
+                   .build(),
+               Error);
+  auto r =
+      models::qwen3::Runner::builder().weights(dir).max_seq(16).threads(1).verbose(false).build();
   std::vector<int32_t> too_long(17, 5);
   EXPECT_THROW(r.predict_logits(too_long), Error);
 }
@@ -86,7 +102,8 @@ TEST(Qwen3Runner, RefusesBeyondContextAndMemory) {
 // Several caches at once, and a callback that cancels.
 TEST(Qwen3Runner, IndependentCachesAndCancellation) {
   const std::string dir = repo_dir() + "/tests/fixtures/qwen3/untied_headdim";
-  auto r = models::qwen3::Runner::builder().weights(dir).max_seq(64).threads(2).verbose(false).build();
+  auto r =
+      models::qwen3::Runner::builder().weights(dir).max_seq(64).threads(2).verbose(false).build();
   auto prompt = read_ids(dir + "/input_ids.npy");
   models::GenerateOptions opt;
   opt.max_tokens = 8;
@@ -101,7 +118,8 @@ TEST(Qwen3Runner, IndependentCachesAndCancellation) {
   auto rc = r.generate_ids(prompt, opt, {}, c);
   EXPECT_EQ(ra.tokens, rc.tokens);
   int seen = 0;
-  auto rd = r.generate_ids(prompt, opt, [&](int32_t, const std::string&) { return ++seen < 3; }, b);
+  auto rd = r.generate_ids(
+      prompt, opt, [&](int32_t, const std::string&) { return ++seen < 3; }, b);
   EXPECT_EQ(rd.stop_reason, "cancelled");
   EXPECT_EQ(rd.tokens.size(), 3u);
 }

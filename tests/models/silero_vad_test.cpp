@@ -116,7 +116,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, SileroVadTest,
 
 TEST(SileroVad, StreamingEqualsDetect) {
   nlohmann::json ref = load_json(fixture("ref_speech_a.json"));
-  rlx::audio::Audio audio = rlx::audio::load_audio_16k_mono(rlx::test::require_file(audio_path(ref)));
+  rlx::audio::Audio audio =
+      rlx::audio::load_audio_16k_mono(rlx::test::require_file(audio_path(ref)));
   for (std::string version : {"v6", "v5"}) {
     SCOPED_TRACE(version);
     auto m = model(version);
@@ -140,11 +141,12 @@ TEST(SileroVad, StreamingEqualsDetect) {
 
 TEST(SileroVad, WeightsFileEqualsEmbedded) {
   nlohmann::json ref = load_json(fixture("ref_jfk.json"));
-  rlx::audio::Audio audio = rlx::audio::load_audio_16k_mono(rlx::test::require_file(audio_path(ref)));
+  rlx::audio::Audio audio =
+      rlx::audio::load_audio_16k_mono(rlx::test::require_file(audio_path(ref)));
   for (std::string version : {"v6", "v5"}) {
     SCOPED_TRACE(version);
-    std::string weights = rlx::test::require_file(rlx::test::repo_dir() + "/models/silero_vad/silero_vad_" +
-                                                  version + "_16k.safetensors");
+    std::string weights = rlx::test::require_file(
+        rlx::test::repo_dir() + "/models/silero_vad/silero_vad_" + version + "_16k.safetensors");
     auto from_file = vad::Model::load(weights);
     vad::Result a = vad::detect(from_file, audio.samples);
     vad::Result b = vad::detect(model(version), audio.samples);

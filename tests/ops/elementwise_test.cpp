@@ -9,29 +9,42 @@ using ir::Value;
 
 double ref_unary(OpKind op, double x, const ir::Attrs& at) {
   switch (op) {
-    case OpKind::Silu: return x / (1 + std::exp(-x));
-    case OpKind::GeluErf: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case OpKind::Silu:
+      return x / (1 + std::exp(-x));
+    case OpKind::GeluErf:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
     case OpKind::GeluTanh:
       return 0.5 * x * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case OpKind::Relu: return x > 0 ? x : 0;
-    case OpKind::Sigmoid: return 1 / (1 + std::exp(-x));
-    case OpKind::Tanh: return std::tanh(x);
-    case OpKind::Exp: return std::exp(x);
-    case OpKind::Log: return std::log(x);
-    case OpKind::Softplus: return std::log1p(std::exp(x));
-    case OpKind::Sqrt: return std::sqrt(x);
-    case OpKind::Abs: return std::fabs(x);
-    case OpKind::Neg: return -x;
-    case OpKind::Pow: return std::pow(x, double(at.exponent));
-    default: return NAN;
+    case OpKind::Relu:
+      return x > 0 ? x : 0;
+    case OpKind::Sigmoid:
+      return 1 / (1 + std::exp(-x));
+    case OpKind::Tanh:
+      return std::tanh(x);
+    case OpKind::Exp:
+      return std::exp(x);
+    case OpKind::Log:
+      return std::log(x);
+    case OpKind::Softplus:
+      return std::log1p(std::exp(x));
+    case OpKind::Sqrt:
+      return std::sqrt(x);
+    case OpKind::Abs:
+      return std::fabs(x);
+    case OpKind::Neg:
+      return -x;
+    case OpKind::Pow:
+      return std::pow(x, double(at.exponent));
+    default:
+      return NAN;
   }
 }
 
 TEST(OpUnary, EveryUnaryOpMatchesReference) {
-  const std::vector<OpKind> ops = {OpKind::Silu, OpKind::GeluErf, OpKind::GeluTanh, OpKind::Relu,
-                                   OpKind::Sigmoid, OpKind::Tanh, OpKind::Exp, OpKind::Log,
-                                   OpKind::Softplus, OpKind::Sqrt, OpKind::Abs, OpKind::Neg,
-                                   OpKind::Pow};
+  const std::vector<OpKind> ops = {
+      OpKind::Silu, OpKind::GeluErf, OpKind::GeluTanh, OpKind::Relu,     OpKind::Sigmoid,
+      OpKind::Tanh, OpKind::Exp,     OpKind::Log,      OpKind::Softplus, OpKind::Sqrt,
+      OpKind::Abs,  OpKind::Neg,     OpKind::Pow};
   for (auto shape : {Shape{7}, Shape{3, 33}, Shape{2, 5, 129}}) {
     for (OpKind op : ops) {
       bool positive = op == OpKind::Log || op == OpKind::Sqrt || op == OpKind::Pow;
@@ -71,10 +84,14 @@ TEST(OpBinary, BroadcastingAndNonContiguous) {
     for (OpKind op : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) {
       Tensor y = run_graph({{"a", a}, {"b", b}}, [&](GraphBuilder& g, std::vector<Value>& v) {
         switch (op) {
-          case OpKind::Add: return g.add(v[0], v[1]);
-          case OpKind::Sub: return g.sub(v[0], v[1]);
-          case OpKind::Mul: return g.mul(v[0], v[1]);
-          default: return g.div(v[0], v[1]);
+          case OpKind::Add:
+            return g.add(v[0], v[1]);
+          case OpKind::Sub:
+            return g.sub(v[0], v[1]);
+          case OpKind::Mul:
+            return g.mul(v[0], v[1]);
+          default:
+            return g.div(v[0], v[1]);
         }
       });
       // Reference with explicit broadcasting.
@@ -94,7 +111,10 @@ TEST(OpBinary, BroadcastingAndNonContiguous) {
           return flat(in, j);
         };
         double x = ad[size_t(pick(c.a))], z = bd[size_t(pick(c.b))];
-        want[size_t(f)] = op == OpKind::Add ? x + z : op == OpKind::Sub ? x - z : op == OpKind::Mul ? x * z : x / z;
+        want[size_t(f)] = op == OpKind::Add   ? x + z
+                          : op == OpKind::Sub ? x - z
+                          : op == OpKind::Mul ? x * z
+                                              : x / z;
       }
       expect_close(y, want, 1e-6, std::string(ir::op_name(op)) + " " + c.a.str() + " " + c.b.str());
     }

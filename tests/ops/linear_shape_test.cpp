@@ -13,7 +13,8 @@ Tensor convert(const Tensor& x, DType t) {
   Tensor y = Tensor::empty(t, x.shape());
   int64_t row = x.shape().back();
   for (int64_t r = 0; r < x.numel() / row; ++r)
-    quantize_row(t, x.ptr<float>() + r * row, static_cast<char*>(y.data()) + dtype_bytes(t, r * row), row);
+    quantize_row(t, x.ptr<float>() + r * row,
+                 static_cast<char*>(y.data()) + dtype_bytes(t, r * row), row);
   return y;
 }
 
@@ -21,7 +22,8 @@ TEST(OpLinear, WeightDtypesMatchDequantizedReference) {
   for (DType wt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
     for (int64_t M : {1, 5}) {
       const int64_t K = 64, N = 37;
-      Tensor x = random_tensor({M, K}, 40), w32 = random_tensor({N, K}, 41), bias = random_tensor({N}, 42);
+      Tensor x = random_tensor({M, K}, 40), w32 = random_tensor({N, K}, 41),
+             bias = random_tensor({N}, 42);
       Tensor w = convert(w32, wt);
       Tensor wd = to_f32(w.view());  // the reference uses exactly the stored weights
       ir::Graph g;
@@ -44,7 +46,8 @@ TEST(OpLinear, WeightDtypesMatchDequantizedReference) {
           want.push_back(s);
         }
       double tol = 1e-4;
-      expect_close(y, want, tol, std::string("linear ") + dtype_name(wt) + " M=" + std::to_string(M));
+      expect_close(y, want, tol,
+                   std::string("linear ") + dtype_name(wt) + " M=" + std::to_string(M));
     }
 }
 
@@ -73,8 +76,11 @@ TEST(OpEmbedding, GathersRowsOfAnyDtype) {
 
 TEST(OpMatMul, BatchedAndTransposed) {
   for (bool tb : {false, true}) {
-    Tensor a = random_tensor({2, 3, 5}, 60), bm = tb ? random_tensor({2, 4, 5}, 61) : random_tensor({2, 5, 4}, 61);
-    Tensor y = run_graph({{"a", a}, {"b", bm}}, [&](GraphBuilder& g, std::vector<Value>& v) { return g.matmul(v[0], v[1], tb); });
+    Tensor a = random_tensor({2, 3, 5}, 60),
+           bm = tb ? random_tensor({2, 4, 5}, 61) : random_tensor({2, 5, 4}, 61);
+    Tensor y = run_graph({{"a", a}, {"b", bm}}, [&](GraphBuilder& g, std::vector<Value>& v) {
+      return g.matmul(v[0], v[1], tb);
+    });
     auto ad = to_double(a), bd = to_double(bm);
     std::vector<double> want;
     for (int bi = 0; bi < 2; ++bi)
@@ -82,7 +88,8 @@ TEST(OpMatMul, BatchedAndTransposed) {
         for (int n = 0; n < 4; ++n) {
           double s = 0;
           for (int k = 0; k < 5; ++k)
-            s += ad[size_t((bi * 3 + m) * 5 + k)] * bd[size_t(tb ? (bi * 4 + n) * 5 + k : (bi * 5 + k) * 4 + n)];
+            s += ad[size_t((bi * 3 + m) * 5 + k)] *
+                 bd[size_t(tb ? (bi * 4 + n) * 5 + k : (bi * 5 + k) * 4 + n)];
           want.push_back(s);
         }
     expect_close(y, want, 1e-5, tb ? "matmul transposed" : "matmul");
@@ -94,8 +101,8 @@ TEST(OpShape, ViewsCopiesConcatPad) {
   auto xd = to_double(x);
   // slice with step of a permuted view, then reshape (needs a materializing copy)
   Tensor y = run_graph({{"x", x}}, [](GraphBuilder& b, std::vector<Value>& v) {
-    Value p = b.permute(v[0], {2, 0, 1});     // [4, 2, 3]
-    Value s = b.slice(p, 0, 1, 4, 2);         // rows 1 and 3: [2, 2, 3]
+    Value p = b.permute(v[0], {2, 0, 1});  // [4, 2, 3]
+    Value s = b.slice(p, 0, 1, 4, 2);      // rows 1 and 3: [2, 2, 3]
     return b.reshape(s, {4, 3});
   });
   std::vector<double> want;
@@ -117,7 +124,9 @@ TEST(OpShape, ViewsCopiesConcatPad) {
   expect_close(z, want, 0, "concat");
 
   for (auto mode : {ir::PadMode::Zero, ir::PadMode::Reflect}) {
-    Tensor p = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) { return b.pad(v[0], 2, 2, 3, mode); });
+    Tensor p = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) {
+      return b.pad(v[0], 2, 2, 3, mode);
+    });
     want.clear();
     for (int r = 0; r < 6; ++r)
       for (int j = -2; j < 7; ++j) {
@@ -130,10 +139,13 @@ TEST(OpShape, ViewsCopiesConcatPad) {
 }
 
 TEST(OpConv1d, StridePaddingDilationGroups) {
-  struct Case { int64_t cin, cout, k, stride, pad, dil, groups, len; };
+  struct Case {
+    int64_t cin, cout, k, stride, pad, dil, groups, len;
+  };
   for (auto c : {Case{3, 4, 3, 1, 1, 1, 1, 17}, Case{4, 6, 5, 2, 2, 1, 2, 33},
                  Case{2, 2, 3, 3, 0, 2, 2, 20}, Case{1, 8, 256, 128, 0, 1, 1, 640}}) {
-    Tensor x = random_tensor({2, c.cin, c.len}, 80), w = random_tensor({c.cout, c.cin / c.groups, c.k}, 81),
+    Tensor x = random_tensor({2, c.cin, c.len}, 80),
+           w = random_tensor({c.cout, c.cin / c.groups, c.k}, 81),
            bias = random_tensor({c.cout}, 82);
     ir::Graph g;
     GraphBuilder b(g);
@@ -152,7 +164,8 @@ TEST(OpConv1d, StridePaddingDilationGroups) {
             for (int64_t kk = 0; kk < c.k; ++kk) {
               int64_t i = t * c.stride + kk * c.dil - c.pad;
               if (i >= 0 && i < c.len)
-                s += wd[size_t((o * cg + ci) * c.k + kk)] * xd[size_t((bi * c.cin + (o / opg) * cg + ci) * c.len + i)];
+                s += wd[size_t((o * cg + ci) * c.k + kk)] *
+                     xd[size_t((bi * c.cin + (o / opg) * cg + ci) * c.len + i)];
             }
           want.push_back(s);
         }
@@ -165,7 +178,9 @@ TEST(OpReduce, SumMeanMaxArgmax) {
   auto xd = to_double(x);
   for (int axis : {0, 1, 2}) {
     for (auto op : {ir::OpKind::ReduceSum, ir::OpKind::ReduceMean, ir::OpKind::ReduceMax}) {
-      Tensor y = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) { return b.reduce(op, v[0], axis, true); });
+      Tensor y = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) {
+        return b.reduce(op, v[0], axis, true);
+      });
       Shape s = x.shape();
       s[axis] = 1;
       EXPECT_EQ(y.shape(), s);
@@ -184,7 +199,8 @@ TEST(OpReduce, SumMeanMaxArgmax) {
       expect_close(y, want, 1e-6, std::string(ir::op_name(op)) + " axis " + std::to_string(axis));
     }
   }
-  Tensor am = run_graph({{"x", x}}, [](GraphBuilder& b, std::vector<Value>& v) { return b.argmax(v[0], -1); });
+  Tensor am = run_graph({{"x", x}},
+                        [](GraphBuilder& b, std::vector<Value>& v) { return b.argmax(v[0], -1); });
   for (int64_t r = 0; r < 12; ++r) {
     int64_t best = 0;
     for (int64_t j = 1; j < 5; ++j)

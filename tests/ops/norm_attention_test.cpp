@@ -20,24 +20,27 @@ TEST(OpNorm, RmsNormWithAndWithoutOffset) {
         double ss = 0;
         for (int64_t i = 0; i < D; ++i) ss += xd[r * D + i] * xd[r * D + i];
         double inv = 1 / std::sqrt(ss / double(D) + 1e-6);
-        for (int64_t i = 0; i < D; ++i) want[r * D + i] = xd[r * D + i] * inv * (wd[size_t(i)] + (offset ? 1 : 0));
+        for (int64_t i = 0; i < D; ++i)
+          want[r * D + i] = xd[r * D + i] * inv * (wd[size_t(i)] + (offset ? 1 : 0));
       }
       expect_close(y, want, 1e-5, "rms_norm " + shape.str());
     }
 }
 
 TEST(OpNorm, LayerNorm) {
-  Tensor x = random_tensor({4, 37}, 13, -3.f, 5.f), w = random_tensor({37}, 14), bias = random_tensor({37}, 15);
-  Tensor y = run_graph({{"x", x}, {"w", w}, {"b", bias}}, [](GraphBuilder& b, std::vector<Value>& v) {
-    return b.layer_norm(v[0], v[1], v[2], 1e-5f);
-  });
+  Tensor x = random_tensor({4, 37}, 13, -3.f, 5.f), w = random_tensor({37}, 14),
+         bias = random_tensor({37}, 15);
+  Tensor y = run_graph(
+      {{"x", x}, {"w", w}, {"b", bias}},
+      [](GraphBuilder& b, std::vector<Value>& v) { return b.layer_norm(v[0], v[1], v[2], 1e-5f); });
   auto xd = to_double(x), wd = to_double(w), bd = to_double(bias);
   std::vector<double> want(xd.size());
   for (int r = 0; r < 4; ++r) {
     double m = 0, var = 0;
     for (int i = 0; i < 37; ++i) m += xd[r * 37 + i] / 37;
     for (int i = 0; i < 37; ++i) var += (xd[r * 37 + i] - m) * (xd[r * 37 + i] - m) / 37;
-    for (int i = 0; i < 37; ++i) want[r * 37 + i] = (xd[r * 37 + i] - m) / std::sqrt(var + 1e-5) * wd[i] + bd[i];
+    for (int i = 0; i < 37; ++i)
+      want[r * 37 + i] = (xd[r * 37 + i] - m) / std::sqrt(var + 1e-5) * wd[i] + bd[i];
   }
   expect_close(y, want, 1e-5, "layer_norm");
 }
@@ -45,7 +48,9 @@ TEST(OpNorm, LayerNorm) {
 TEST(OpSoftmax, ScaleAndSoftcap) {
   for (float cap : {0.f, 5.f}) {
     Tensor x = random_tensor({3, 50}, 16, -20.f, 20.f);
-    Tensor y = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) { return b.softmax(v[0], 0.7f, cap); });
+    Tensor y = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) {
+      return b.softmax(v[0], 0.7f, cap);
+    });
     auto xd = to_double(x);
     std::vector<double> want(xd.size());
     for (int r = 0; r < 3; ++r) {
@@ -64,8 +69,9 @@ TEST(OpSoftmax, ScaleAndSoftcap) {
 }
 
 // Reference RoPE on [B, T, H, D].
-std::vector<double> ref_rope(const std::vector<double>& x, const Shape& s, const std::vector<int32_t>& pos,
-                             const std::vector<double>& inv, bool neox, int64_t rot, double factor) {
+std::vector<double> ref_rope(const std::vector<double>& x, const Shape& s,
+                             const std::vector<int32_t>& pos, const std::vector<double>& inv,
+                             bool neox, int64_t rot, double factor) {
   std::vector<double> y = x;
   const int64_t T = s[1], H = s[2], D = s[3], half = rot / 2;
   for (int64_t b = 0; b < s[0]; ++b)
@@ -96,9 +102,11 @@ TEST(OpRope, NeoxInterleavedAndPartial) {
         inv.ptr<float>()[i] = float(std::pow(10000.0, -2.0 * double(i) / double(rot)));
         invd.push_back(inv.ptr<float>()[i]);
       }
-      Tensor y = run_graph({{"x", x}, {"pos", pos}, {"inv", inv}}, [&](GraphBuilder& b, std::vector<Value>& v) {
-        return b.rope(v[0], v[1], v[2], neox ? ir::RopeStyle::NeoX : ir::RopeStyle::Interleaved, rot, 1.0f);
-      });
+      Tensor y = run_graph(
+          {{"x", x}, {"pos", pos}, {"inv", inv}}, [&](GraphBuilder& b, std::vector<Value>& v) {
+            return b.rope(v[0], v[1], v[2], neox ? ir::RopeStyle::NeoX : ir::RopeStyle::Interleaved,
+                          rot, 1.0f);
+          });
       expect_close(y, ref_rope(to_double(x), s, pv, invd, neox, rot, 1.0), 2e-5,
                    std::string(neox ? "neox" : "interleaved") + " rot=" + std::to_string(rot));
     }
@@ -123,7 +131,8 @@ std::vector<double> ref_attention(const std::vector<double>& q, const std::vecto
                     !(key_mask && !(*key_mask)[size_t(b * Tk + j)]);
           double d = 0;
           for (int64_t e = 0; e < D; ++e)
-            d += q[size_t(((b * Tq + i) * Hq + h) * D + e)] * k[size_t(((b * Tk + j) * Hkv + kh) * D + e)];
+            d += q[size_t(((b * Tq + i) * Hq + h) * D + e)] *
+                 k[size_t(((b * Tk + j) * Hkv + kh) * D + e)];
           d *= scale;
           if (cap > 0) d = cap * std::tanh(d / cap);
           s[size_t(j)] = ok ? d : -INFINITY;
@@ -134,7 +143,8 @@ std::vector<double> ref_attention(const std::vector<double>& q, const std::vecto
         for (int64_t j = 0; j < Tk; ++j) {
           double p = s[size_t(j)] == -INFINITY ? 0 : std::exp(s[size_t(j)] - mx) / z;
           for (int64_t e = 0; e < D; ++e)
-            out[size_t(((b * Tq + i) * Hq + h) * D + e)] += p * v[size_t(((b * Tk + j) * Hkv + kh) * D + e)];
+            out[size_t(((b * Tq + i) * Hq + h) * D + e)] +=
+                p * v[size_t(((b * Tk + j) * Hkv + kh) * D + e)];
         }
       }
   return out;
@@ -144,12 +154,17 @@ TEST(OpAttention, MasksGqaSoftcap) {
   const int64_t B = 2, T = 9, Hq = 4, Hkv = 2, D = 8;
   Tensor q = random_tensor({B, T, Hq, D}, 20), k = random_tensor({B, T, Hkv, D}, 21),
          v = random_tensor({B, T, Hkv, D}, 22);
-  struct Case { ir::MaskKind mask; int64_t window; float cap; };
+  struct Case {
+    ir::MaskKind mask;
+    int64_t window;
+    float cap;
+  };
   for (auto c : {Case{ir::MaskKind::Causal, 0, 0.f}, Case{ir::MaskKind::None, 0, 0.f},
                  Case{ir::MaskKind::SlidingWindow, 3, 0.f}, Case{ir::MaskKind::Causal, 0, 1.5f}}) {
-    Tensor y = run_graph({{"q", q}, {"k", k}, {"v", v}}, [&](GraphBuilder& b, std::vector<Value>& x) {
-      return b.attention(x[0], x[1], x[2], {0.35f, c.cap, c.mask, c.window});
-    });
+    Tensor y =
+        run_graph({{"q", q}, {"k", k}, {"v", v}}, [&](GraphBuilder& b, std::vector<Value>& x) {
+          return b.attention(x[0], x[1], x[2], {0.35f, c.cap, c.mask, c.window});
+        });
     auto want = ref_attention(to_double(q), to_double(k), to_double(v), B, T, T, Hq, Hkv, D, 0.35,
                               c.cap, c.mask, c.window, 0);
     expect_close(y, want, 2e-6, "attention mask=" + std::to_string(int(c.mask)));
@@ -157,12 +172,16 @@ TEST(OpAttention, MasksGqaSoftcap) {
   // Key padding mask.
   Tensor m = Tensor::empty(DType::F32, {B, T});
   std::vector<int> km;
-  for (int64_t i = 0; i < B * T; ++i) km.push_back(i % T < T - 1 - i / T ? 1 : 0), m.ptr<float>()[i] = float(km.back());
-  Tensor y = run_graph({{"q", q}, {"k", k}, {"v", v}, {"m", m}}, [&](GraphBuilder& b, std::vector<Value>& x) {
-    return b.attention_masked(x[0], x[1], x[2], x[3], {0.35f, 0.f, ir::MaskKind::None, 0});
-  });
-  expect_close(y, ref_attention(to_double(q), to_double(k), to_double(v), B, T, T, Hq, Hkv, D, 0.35, 0,
-                                ir::MaskKind::None, 0, 0, &km), 2e-6, "attention key mask");
+  for (int64_t i = 0; i < B * T; ++i)
+    km.push_back(i % T < T - 1 - i / T ? 1 : 0), m.ptr<float>()[i] = float(km.back());
+  Tensor y = run_graph(
+      {{"q", q}, {"k", k}, {"v", v}, {"m", m}}, [&](GraphBuilder& b, std::vector<Value>& x) {
+        return b.attention_masked(x[0], x[1], x[2], x[3], {0.35f, 0.f, ir::MaskKind::None, 0});
+      });
+  expect_close(y,
+               ref_attention(to_double(q), to_double(k), to_double(v), B, T, T, Hq, Hkv, D, 0.35, 0,
+                             ir::MaskKind::None, 0, 0, &km),
+               2e-6, "attention key mask");
 }
 
 // Prefill 5 tokens then decode 2 single tokens through a KV cache; each step must equal full
@@ -179,17 +198,22 @@ TEST(OpAttention, KvCacheAppendsAndAttends) {
     for (int64_t n : {5, 1, 1}) {
       ir::Graph g;
       GraphBuilder b(g);
-      Value qi = b.input("q", DType::F32, {1, n, Hq, D}), ki = b.input("k", DType::F32, {1, n, Hkv, D}),
+      Value qi = b.input("q", DType::F32, {1, n, Hq, D}),
+            ki = b.input("k", DType::F32, {1, n, Hkv, D}),
             vi = b.input("v", DType::F32, {1, n, Hkv, D}), pos = b.input("pos", DType::I32, {1});
-      Value ks = b.state("kc", cache_t, {1, Hkv, S, D}), vs = b.state("vc", cache_t, {1, Hkv, S, D});
-      b.output("y", b.attention_cached(qi, ki, vi, ks, vs, pos, {0.5f, 0.f, ir::MaskKind::Causal, 0}));
+      Value ks = b.state("kc", cache_t, {1, Hkv, S, D}),
+            vs = b.state("vc", cache_t, {1, Hkv, S, D});
+      b.output("y",
+               b.attention_cached(qi, ki, vi, ks, vs, pos, {0.5f, 0.f, ir::MaskKind::Causal, 0}));
       Program p = Program::compile(g, {});
       Tensor p0 = Tensor::empty(DType::I32, {1});
       p0.ptr<int32_t>()[0] = int32_t(done);
       auto part = [&](const Tensor& t, int64_t H) { return t.view().slice(1, done, done + n); };
-      Tensor qs = contiguous_copy(part(q, Hq)), kk = contiguous_copy(part(k, Hkv)), vv = contiguous_copy(part(v, Hkv));
+      Tensor qs = contiguous_copy(part(q, Hq)), kk = contiguous_copy(part(k, Hkv)),
+             vv = contiguous_copy(part(v, Hkv));
       Tensor y = p.run({{"q", qs.view()}, {"k", kk.view()}, {"v", vv.view()}, {"pos", p0.view()}},
-                       {{"kc", kc.view()}, {"vc", vc.view()}}).at("y");
+                       {{"kc", kc.view()}, {"vc", vc.view()}})
+                     .at("y");
       std::vector<double> want(full.begin() + done * Hq * D, full.begin() + (done + n) * Hq * D);
       expect_close(y, want, cache_t == DType::F32 ? 2e-6 : 2e-3,
                    fmt::format("cached step at {} ({})", done, dtype_name(cache_t)));

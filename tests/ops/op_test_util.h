@@ -46,8 +46,8 @@ inline void expect_close(const Tensor& got, const std::vector<double>& want, dou
     double d = std::fabs(double(f.ptr<float>()[i]) - want[size_t(i)]);
     if (!(d <= worst)) worst = d, at = i;
   }
-  EXPECT_LE(worst, tol) << what << ": max |diff| " << worst << " at flat index " << at
-                        << " (got " << (at >= 0 ? f.ptr<float>()[at] : 0.f) << ", want "
+  EXPECT_LE(worst, tol) << what << ": max |diff| " << worst << " at flat index " << at << " (got "
+                        << (at >= 0 ? f.ptr<float>()[at] : 0.f) << ", want "
                         << (at >= 0 ? want[size_t(at)] : 0.0) << ")";
 }
 

@@ -42,8 +42,8 @@ std::vector<double> softmax(const std::vector<float>& l, double temp) {
 }
 
 // 16 distinct logits in a non-sorted order (token 11 is the largest).
-const std::vector<float> kLogits = {0.3f, -1.f, 2.f, 1.5f, -0.5f, 0.9f, 1.1f, -2.f,
-                                    0.f,  0.7f, 1.8f, 3.f, -3.f, 0.1f, 2.5f, -0.2f};
+const std::vector<float> kLogits = {0.3f, -1.f, 2.f,  1.5f, -0.5f, 0.9f, 1.1f, -2.f,
+                                    0.f,  0.7f, 1.8f, 3.f,  -3.f,  0.1f, 2.5f, -0.2f};
 
 TEST(Sampler, GreedyIsArgmax) {
   Sampler s(plain(0.f));

@@ -81,7 +81,7 @@ TEST_P(GgufVocab, MatchesLlamaCppVectors) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgufVocab,
-                         ::testing::Values("qwen2", "qwen35", "llama-bpe", "gpt-2"),
+                         ::testing::Values("qwen2", "qwen35", "llama-bpe", "gpt-2", "llama-spm"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) c = (c == '-') ? '_' : c;
@@ -98,9 +98,44 @@ TEST(GgufVocab, Qwen2Metadata) {
   EXPECT_EQ(tok.decode(Ids{9707, 1879, 151645}, /*skip_special=*/true), "Hello world");
 }
 
-TEST(GgufVocab, RejectsOtherModels) {
-  // llama-spm is a SentencePiece ("llama") vocabulary, which this tokenizer does not handle.
+TEST(GgufVocab, LlamaSpmMetadata) {
+  // SentencePiece vocabulary (tokenizer.ggml.model = "llama"): scores, <0xNN> byte tokens,
+  // add_space_prefix, BOS added by default.
   const io::GgufFile file = io::GgufFile::open(test::require_file(vocab_path("llama-spm")));
+  const Tokenizer tok = Tokenizer::from_gguf(file);
+  EXPECT_EQ(tok.vocab_size(), 32000);
+  EXPECT_EQ(tok.bos_id(), 1);
+  EXPECT_EQ(tok.eos_id(), 2);
+  EXPECT_TRUE(tok.add_bos());
+  EXPECT_FALSE(tok.add_eos());
+  EXPECT_TRUE(tok.strips_leading_space());
+  EXPECT_EQ(tok.token_text(15043), "\xE2\x96\x81Hello");
+  EXPECT_EQ(tok.encode("Hello world"), (Ids{15043, 3186}));
+  EXPECT_EQ(tok.encode("Hello world", /*add_special=*/true), (Ids{1, 15043, 3186}));
+  // Control tokens in the text are matched; the text after them gets its own "▁".
+  EXPECT_EQ(tok.encode("<s>Hello</s>"), (Ids{1, 15043, 2}));
+  EXPECT_EQ(tok.decode(Ids{1, 15043, 3186, 2}, /*skip_special=*/true), "Hello world");
+  EXPECT_EQ(tok.decode(Ids{15043, 3186}), "Hello world");
+  // A character without a piece falls back to its UTF-8 bytes, which decode reassembles.
+  const Ids emoji = tok.encode("\xF0\x9F\xA6\x99");  // U+1F999
+  EXPECT_EQ(emoji, (Ids{29871, 243, 162, 169, 156}));
+  EXPECT_EQ(tok.decode(emoji), "\xF0\x9F\xA6\x99");
+  EXPECT_EQ(tok.token_bytes(13), "\n");  // <0x0A>
+  // Streaming never emits half a character, and drops the leading space like decode().
+  StreamDecoder sd(tok, /*skip_special=*/true);
+  std::string streamed;
+  for (int32_t id : Ids{1, 29871, 243, 162, 169, 156, 15043}) {
+    const std::string part = sd.feed(id);
+    EXPECT_TRUE(part.empty() || part == "\xF0\x9F\xA6\x99" || part == " Hello") << part;
+    streamed += part;
+  }
+  streamed += sd.flush();
+  EXPECT_EQ(streamed, "\xF0\x9F\xA6\x99 Hello");
+}
+
+TEST(GgufVocab, RejectsOtherModels) {
+  // A model type this tokenizer does not handle (BERT's WordPiece) is refused.
+  const io::GgufFile file = io::GgufFile::open(test::require_file(vocab_path("bert-bge")));
   EXPECT_THROW(Tokenizer::from_gguf(file), Error);
 }
 

@@ -1,4 +1,5 @@
-// Unit tests of the byte-level BPE tokenizer on the real Qwen3 / Llama-3.1 tokenizer.json files.
+// Unit tests of the tokenizer on the real Qwen3 / Llama-3.1 (byte-level BPE) and Gemma 3
+// (SentencePiece-style BPE with byte fallback) tokenizer.json files.
 #include "rlx/text/tokenizer.h"
 
 #include <gtest/gtest.h>
@@ -30,7 +31,52 @@ const Tokenizer& llama3() {
   return tok;
 }
 
+const Tokenizer& gemma3() {
+  static const Tokenizer tok =
+      Tokenizer::from_hf_json(test::require_file(lenml_model("gemma3", "tokenizer.json")),
+                              test::require_file(lenml_model("gemma3", "tokenizer_config.json")));
+  return tok;
+}
+
 using Ids = std::vector<int32_t>;
+
+TEST(Tokenizer, Gemma3ByteFallback) {
+  const Tokenizer& t = gemma3();
+  EXPECT_EQ(t.vocab_size(), 262144);
+  EXPECT_EQ(t.bos_id(), 2);
+  EXPECT_EQ(t.eos_id(), t.token_id("<end_of_turn>"));
+  EXPECT_EQ(t.pad_id(), 0);
+  EXPECT_TRUE(t.add_bos());
+  EXPECT_FALSE(t.strips_leading_space());  // no Strip decoder, no Prepend normalizer
+  // Spaces become "▁" and the whole text is one BPE word (ids from @lenml/tokenizers).
+  EXPECT_EQ(t.encode("Hello world"), (Ids{9259, 1902}));
+  EXPECT_EQ(t.encode(" Hello world"), (Ids{26352, 1902}));
+  EXPECT_EQ(t.encode("Hello world", /*add_special=*/true), (Ids{2, 9259, 1902}));
+  EXPECT_EQ(t.token_text(1902), "\xE2\x96\x81world");
+  EXPECT_EQ(t.decode(Ids{26352, 1902}), " Hello world");
+  // U+1F999 has no piece: its UTF-8 bytes become <0xF0> <0x9F> <0xA6> <0x99>.
+  const Ids llama = t.encode("\xF0\x9F\xA6\x99");
+  EXPECT_EQ(llama, (Ids{478, 397, 404, 391}));
+  EXPECT_EQ(t.token_text(478), "<0xF0>");
+  EXPECT_EQ(t.token_bytes(478), "\xF0");
+  EXPECT_EQ(t.decode(llama), "\xF0\x9F\xA6\x99");
+  EXPECT_EQ(t.decode(Ids{478, 397}), "\xEF\xBF\xBD");  // incomplete character: U+FFFD
+  // Special and added tokens are matched in the raw text.
+  const auto sot = t.token_id("<start_of_turn>");
+  ASSERT_TRUE(sot.has_value());
+  EXPECT_TRUE(t.is_special(*sot));
+  const Ids chat = t.encode("<start_of_turn>user\nHi<end_of_turn>");
+  EXPECT_EQ(chat.front(), *sot);
+  EXPECT_EQ(chat.back(), *t.eos_id());
+  EXPECT_EQ(t.decode(chat, /*skip_special=*/true), "user\nHi");
+  // Streaming holds the fallback bytes until the character is complete.
+  StreamDecoder sd(t);
+  std::string streamed;
+  for (int32_t id : Ids{26352, 478, 397, 404}) streamed += sd.feed(id);
+  EXPECT_EQ(streamed, " Hello");
+  EXPECT_EQ(sd.feed(391), "\xF0\x9F\xA6\x99");
+  EXPECT_EQ(sd.flush(), "");
+}
 
 TEST(Tokenizer, Qwen3Basics) {
   const Tokenizer& t = qwen3();

@@ -24,26 +24,36 @@ constexpr size_t kArraySummary = 16;  // arrays longer than this are summarized
 json value_json(const io::GgufValue& v, bool summarize) {
   using io::GgufType;
   switch (v.type) {
-    case GgufType::String: return v.s;
-    case GgufType::Bool: return v.i != 0;
+    case GgufType::String:
+      return v.s;
+    case GgufType::Bool:
+      return v.i != 0;
     case GgufType::F32:
-    case GgufType::F64: return v.f;
-    case GgufType::U64: return uint64_t(v.i);
+    case GgufType::F64:
+      return v.f;
+    case GgufType::U64:
+      return uint64_t(v.i);
     case GgufType::Array: {
       size_t n = v.array_size();
       json arr = json::array();
       size_t shown = summarize ? std::min(n, kArraySummary) : n;
       for (size_t i = 0; i < shown; ++i) {
-        if (i < v.ints.size()) arr.push_back(v.elem_type == GgufType::Bool ? json(v.ints[i] != 0) : json(v.ints[i]));
-        else if (i < v.floats.size()) arr.push_back(v.floats[i]);
-        else if (i < v.strings.size()) arr.push_back(v.strings[i]);
-        else if (i < v.arrays.size()) arr.push_back(value_json(v.arrays[i], summarize));
+        if (i < v.ints.size())
+          arr.push_back(v.elem_type == GgufType::Bool ? json(v.ints[i] != 0) : json(v.ints[i]));
+        else if (i < v.floats.size())
+          arr.push_back(v.floats[i]);
+        else if (i < v.strings.size())
+          arr.push_back(v.strings[i]);
+        else if (i < v.arrays.size())
+          arr.push_back(value_json(v.arrays[i], summarize));
       }
       if (shown == n) return arr;
       return json{{"type", std::string("array[") + io::gguf_type_name(v.elem_type) + "]"},
-                  {"count", n}, {"head", arr}};
+                  {"count", n},
+                  {"head", arr}};
     }
-    default: return v.i;
+    default:
+      return v.i;
   }
 }
 
@@ -108,12 +118,14 @@ int run_inspect(const std::string& path, bool as_json, const std::string& prefer
           auto names = io::split_gguf_names(files.files[i]);
           for (auto& n : names) shards.push_back(fs::path(n).filename().string());
           if (files.files.size() == 1)
-            out["split"] = {{"no", g.int_or("split.no").value_or(0)}, {"count", *count},
+            out["split"] = {{"no", g.int_or("split.no").value_or(0)},
+                            {"count", *count},
                             {"tensors_total", g.int_or("split.tensors.count").value_or(0)}};
         }
       }
       for (auto& t : g.tensors())
-        rows.push_back({t.name, t.dtype, t.shape, g.data_offset() + t.offset, t.bytes, files.files[i]});
+        rows.push_back(
+            {t.name, t.dtype, t.shape, g.data_offset() + t.offset, t.bytes, files.files[i]});
     }
   } else {
     for (auto& f : files.files) {
@@ -155,8 +167,11 @@ int run_inspect(const std::string& path, bool as_json, const std::string& prefer
     out["bytes"] = bytes;
     json ts = json::array();
     for (auto& r : rows)
-      ts.push_back({{"name", r.name}, {"dtype", dtype_name(r.dtype)}, {"shape", r.shape.to_vector()},
-                    {"offset", r.offset}, {"bytes", r.bytes}});
+      ts.push_back({{"name", r.name},
+                    {"dtype", dtype_name(r.dtype)},
+                    {"shape", r.shape.to_vector()},
+                    {"offset", r.offset},
+                    {"bytes", r.bytes}});
     out["tensors"] = ts;
     out["shards"] = shards;
     out["files"] = files.files;
@@ -165,7 +180,8 @@ int run_inspect(const std::string& path, bool as_json, const std::string& prefer
     return 0;
   }
   std::printf("file:          %s\n", path.c_str());
-  std::printf("format:        %s%s\n", files.format == io::WeightFormat::Gguf ? "GGUF v" : "safetensors",
+  std::printf("format:        %s%s\n",
+              files.format == io::WeightFormat::Gguf ? "GGUF v" : "safetensors",
               files.format == io::WeightFormat::Gguf ? std::to_string(version).c_str() : "");
   std::printf("architecture:  %s\n", arch.empty() ? "(unknown)" : arch.c_str());
   std::printf("tensors:       %zu\n", rows.size());
@@ -173,15 +189,18 @@ int run_inspect(const std::string& path, bool as_json, const std::string& prefer
   std::printf("bytes:         %lld (%s)\n", (long long)bytes, human_bytes(double(bytes)).c_str());
   std::printf("dtypes:\n");
   for (auto& [dn, n] : dtype_count)
-    std::printf("  %-8s %5lld tensors  %12lld params  %6.2f bits/weight\n", dn.c_str(), (long long)n,
-                (long long)dtype_params[dn],
-                dtype_params[dn] ? 8.0 * double(dtype_bytes_map[dn]) / double(dtype_params[dn]) : 0.0);
+    std::printf(
+        "  %-8s %5lld tensors  %12lld params  %6.2f bits/weight\n", dn.c_str(), (long long)n,
+        (long long)dtype_params[dn],
+        dtype_params[dn] ? 8.0 * double(dtype_bytes_map[dn]) / double(dtype_params[dn]) : 0.0);
   if (!shards.empty()) {
     std::printf("shards:        %s\n", shards.dump().c_str());
     if (out.contains("split"))
-      std::printf("split part:    %lld of %lld (inspect the directory or pass the first shard to "
-                  "rlx run to load all parts)\n",
-                  (long long)out["split"]["no"].get<int64_t>() + 1, (long long)out["split"]["count"].get<int64_t>());
+      std::printf(
+          "split part:    %lld of %lld (inspect the directory or pass the first shard to "
+          "rlx run to load all parts)\n",
+          (long long)out["split"]["no"].get<int64_t>() + 1,
+          (long long)out["split"]["count"].get<int64_t>());
   }
   std::printf("metadata (%zu):\n", metadata_count);
   for (auto& m : plain_meta) std::printf("%s\n", m.c_str());
@@ -199,15 +218,19 @@ Runner add_inspect(CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   auto prefer = std::make_shared<std::string>();
-  cmd->add_option("path", *path, "A .gguf or .safetensors file, an index.json, or a model directory")
+  cmd->add_option("path", *path,
+                  "A .gguf or .safetensors file, an index.json, or a model directory")
       ->required();
   cmd->add_flag("--json", *as_json, "Print one JSON object (see docs/cli.md)");
-  cmd->add_option("--prefer", *prefer, "In a directory with several GGUF files, pick the one whose name contains this (e.g. Q4_K_M)");
+  cmd->add_option("--prefer", *prefer,
+                  "In a directory with several GGUF files, pick the one whose name contains this "
+                  "(e.g. Q4_K_M)");
   return [=]() { return run_inspect(*path, *as_json, *prefer); };
 }
 
 void add_threads_flag(CLI::App& cmd, int& threads) {
-  cmd.add_option("-t,--threads", threads, "Threads (default: physical cores)")->check(CLI::Range(0, 1024));
+  cmd.add_option("-t,--threads", threads, "Threads (default: physical cores)")
+      ->check(CLI::Range(0, 1024));
 }
 
 }  // namespace rlx::cli

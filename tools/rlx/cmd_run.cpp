@@ -22,7 +22,9 @@ namespace rlx::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-void on_sigint(int) { g_interrupted = true; }
+void on_sigint(int) {
+  g_interrupted = true;
+}
 
 struct RunFlags {
   std::string family;
@@ -31,15 +33,18 @@ struct RunFlags {
   std::optional<std::string> prompt, prompt_ids, system;
   bool chat = false, print_ids = false, quiet = false, no_think = false;
   int max_tokens = 256;
-  std::optional<float> temperature, top_p, min_p, repeat_penalty, presence_penalty, frequency_penalty;
+  std::optional<float> temperature, top_p, min_p, repeat_penalty, presence_penalty,
+      frequency_penalty;
   std::optional<int> top_k;
   uint64_t seed = 0;
   std::vector<std::string> stop;
   std::string dump_logits;
 };
 
-const models::DecoderFamily& family_by_name(const std::string& name, const models::RunnerOptions& o) {
-  return models::decoder_family(name == "auto" ? models::detect_architecture(o.weights, o.prefer) : name);
+const models::DecoderFamily& family_by_name(const std::string& name,
+                                            const models::RunnerOptions& o) {
+  return models::decoder_family(name == "auto" ? models::detect_architecture(o.weights, o.prefer)
+                                               : name);
 }
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -79,19 +84,23 @@ void report(const models::GenerateResult& r, bool quiet) {
   if (quiet) return;
   double pp = r.prefill_seconds > 0 ? double(r.prefilled_tokens) / r.prefill_seconds : 0;
   double tg = r.decode_seconds > 0 ? double(r.tokens.size()) / r.decode_seconds : 0;
-  log_info("\nprompt: {} tokens ({} prefilled) {:.1f} tok/s; generated {} tokens {:.1f} tok/s; stop: {}",
-           r.prompt_tokens, r.prefilled_tokens, pp, r.tokens.size(), tg, r.stop_reason);
+  log_info(
+      "\nprompt: {} tokens ({} prefilled) {:.1f} tok/s; generated {} tokens {:.1f} tok/s; stop: {}",
+      r.prompt_tokens, r.prefilled_tokens, pp, r.tokens.size(), tg, r.stop_reason);
 }
 
 int run_generate(RunFlags& f) {
   if (f.quiet) set_log_level(LogLevel::Warn);
   int modes = int(f.prompt.has_value()) + int(f.prompt_ids.has_value());
   RLX_CHECK(modes <= 1, "give either --prompt or --prompt-ids, not both");
-  RLX_CHECK(modes == 1 || f.chat, "nothing to do: give --prompt TEXT, --prompt-ids 1,2,3 or --chat");
-  RLX_CHECK(!(f.chat && f.prompt_ids), "--chat formats text turns; it cannot be combined with --prompt-ids");
+  RLX_CHECK(modes == 1 || f.chat,
+            "nothing to do: give --prompt TEXT, --prompt-ids 1,2,3 or --chat");
+  RLX_CHECK(!(f.chat && f.prompt_ids),
+            "--chat formats text turns; it cannot be combined with --prompt-ids");
   RLX_CHECK(f.max_tokens >= 0, "--max-tokens must be >= 0");
   f.runner.device = Device::parse(f.device);
-  RLX_CHECK(f.kv_type == "f32" || f.kv_type == "f16", "--kv-type must be f32 or f16, got '{}'", f.kv_type);
+  RLX_CHECK(f.kv_type == "f32" || f.kv_type == "f16", "--kv-type must be f32 or f16, got '{}'",
+            f.kv_type);
   f.runner.kv_type = f.kv_type == "f16" ? DType::F16 : DType::F32;
   f.runner.verbose = !f.quiet;
   const auto& fam = family_by_name(f.family, f.runner);
@@ -127,7 +136,8 @@ int run_generate(RunFlags& f) {
     if (f.prompt_ids) {
       ids = parse_ids(*f.prompt_ids);
     } else {
-      RLX_CHECK(tok != nullptr, "this checkpoint has no tokenizer: use --prompt-ids or --tokenizer");
+      RLX_CHECK(tok != nullptr,
+                "this checkpoint has no tokenizer: use --prompt-ids or --tokenizer");
       if (auto bos = runner.bos_for_prompt()) ids.push_back(*bos);
       auto enc = tok->encode(*f.prompt);
       ids.insert(ids.end(), enc.begin(), enc.end());
@@ -187,11 +197,18 @@ int run_generate(RunFlags& f) {
 
 Runner add_run(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
-  auto* cmd = app.add_subcommand("run", "Generate text with a decoder LLM (family name, or auto to detect it)");
-  cmd->add_option("family", f->family, "Model family (llama, qwen2, qwen3, gemma, gemma2, gemma3_text, minicpm5) or auto")->required();
-  cmd->add_option("-m,--weights", f->runner.weights, "GGUF file, safetensors file or model directory")->required();
+  auto* cmd = app.add_subcommand(
+      "run", "Generate text with a decoder LLM (family name, or auto to detect it)");
+  cmd->add_option(
+         "family", f->family,
+         "Model family (llama, qwen2, qwen3, gemma, gemma2, gemma3_text, minicpm5) or auto")
+      ->required();
+  cmd->add_option("-m,--weights", f->runner.weights,
+                  "GGUF file, safetensors file or model directory")
+      ->required();
   cmd->add_option("-p,--prompt", f->prompt, "Raw prompt text (no chat template)");
-  cmd->add_option("--prompt-ids", f->prompt_ids, "Comma-separated token ids (bypasses the tokenizer)");
+  cmd->add_option("--prompt-ids", f->prompt_ids,
+                  "Comma-separated token ids (bypasses the tokenizer)");
   cmd->add_flag("--chat", f->chat, "Chat with the model's template (interactive on a terminal)");
   cmd->add_option("--system", f->system, "System message for --chat");
   cmd->add_flag("--no-think", f->no_think, "Pass enable_thinking=false to the chat template");
@@ -205,14 +222,20 @@ Runner add_run(CLI::App& app) {
   cmd->add_option("--frequency-penalty", f->frequency_penalty, "Frequency penalty");
   cmd->add_option("--seed", f->seed, "Random seed");
   cmd->add_option("--stop", f->stop, "Stop string (repeatable)");
-  cmd->add_option("--max-seq", f->runner.max_seq, "KV cache capacity in tokens (default: min(4096, context length))")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-memory-gb", f->runner.max_memory_gb, "Refuse to load beyond this much memory");
+  cmd->add_option("--max-seq", f->runner.max_seq,
+                  "KV cache capacity in tokens (default: min(4096, context length))")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-memory-gb", f->runner.max_memory_gb,
+                  "Refuse to load beyond this much memory");
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N");
   cmd->add_option("--precision", f->runner.precision, "Compute precision (f32 on CPU)");
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f32 (default) or f16");
-  cmd->add_option("--prefer", f->runner.prefer, "Pick the GGUF whose name contains this in a directory");
-  cmd->add_option("--tokenizer", f->runner.tokenizer, "tokenizer.json to use instead of the checkpoint's");
-  cmd->add_option("--dump-logits", f->dump_logits, "Write float32 [n_prompt, vocab] prompt logits to this .npy");
+  cmd->add_option("--prefer", f->runner.prefer,
+                  "Pick the GGUF whose name contains this in a directory");
+  cmd->add_option("--tokenizer", f->runner.tokenizer,
+                  "tokenizer.json to use instead of the checkpoint's");
+  cmd->add_option("--dump-logits", f->dump_logits,
+                  "Write float32 [n_prompt, vocab] prompt logits to this .npy");
   cmd->add_flag("--print-ids", f->print_ids, "Print generated token ids instead of text");
   cmd->add_flag("-q,--quiet", f->quiet, "Only warnings and errors on stderr");
   add_threads_flag(*cmd, f->runner.threads);

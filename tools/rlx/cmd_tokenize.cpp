@@ -24,7 +24,8 @@ struct TokFlags {
 };
 
 text::Tokenizer load_tokenizer(const TokFlags& f) {
-  RLX_CHECK(f.model.empty() != f.tokenizer.empty(), "give exactly one of -m/--weights MODEL or --tokenizer PATH");
+  RLX_CHECK(f.model.empty() != f.tokenizer.empty(),
+            "give exactly one of -m/--weights MODEL or --tokenizer PATH");
   if (!f.tokenizer.empty()) {
     fs::path p = f.tokenizer;
     if (fs::is_directory(p)) p /= "tokenizer.json";
@@ -33,7 +34,8 @@ text::Tokenizer load_tokenizer(const TokFlags& f) {
     return text::Tokenizer::from_hf_json(p.string(), fs::exists(cfg) ? cfg.string() : "");
   }
   auto files = io::resolve_model_files(f.model);
-  if (files.format == io::WeightFormat::Gguf) return text::Tokenizer::from_gguf(io::GgufFile::open(files.files.front()));
+  if (files.format == io::WeightFormat::Gguf)
+    return text::Tokenizer::from_gguf(io::GgufFile::open(files.files.front()));
   fs::path tj = fs::path(files.dir) / "tokenizer.json";
   RLX_CHECK(fs::exists(tj), "{}: no tokenizer.json next to the weights", files.dir);
   fs::path cfg = fs::path(files.dir) / "tokenizer_config.json";
@@ -53,8 +55,9 @@ int run_tokenize(const TokFlags& f) {
     std::stringstream ss(f.decode);
     std::string t;
     while (std::getline(ss, t, ',')) {
-      RLX_CHECK(!t.empty() && t.find_first_not_of("0123456789") == std::string::npos && t.size() < 10,
-                "--decode: '{}' is not a token id", t);
+      RLX_CHECK(
+          !t.empty() && t.find_first_not_of("0123456789") == std::string::npos && t.size() < 10,
+          "--decode: '{}' is not a token id", t);
       ids.push_back(int32_t(std::stol(t)));
     }
     std::string s = tok.decode(ids);
@@ -73,7 +76,9 @@ int run_tokenize(const TokFlags& f) {
         fail("--jsonl: input line is not JSON: {}", e.what());
       }
       RLX_CHECK(in.is_string(), "--jsonl: every input line must be a JSON string");
-      std::printf("%s\n", nlohmann::json{{"ids", tok.encode(in.get<std::string>(), f.add_special)}}.dump().c_str());
+      std::printf(
+          "%s\n",
+          nlohmann::json{{"ids", tok.encode(in.get<std::string>(), f.add_special)}}.dump().c_str());
     }
     return 0;
   }

@@ -20,7 +20,9 @@ struct VadFlags {
 };
 
 // Three decimals, as Silero prints seconds.
-nlohmann::json seconds(double s) { return nlohmann::json::parse(fmt::format("{:.3f}", s)); }
+nlohmann::json seconds(double s) {
+  return nlohmann::json::parse(fmt::format("{:.3f}", s));
+}
 
 int run_vad(const VadFlags& f) {
   if (f.quiet) set_log_level(LogLevel::Quiet);
@@ -31,15 +33,19 @@ int run_vad(const VadFlags& f) {
   auto r = models::silero_vad::detect(model, a.samples, f.params);
   auto t2 = std::chrono::steady_clock::now();
   double secs = std::chrono::duration<double>(t2 - t1).count();
-  log_info("vad: {:.2f} s of audio, {} windows, model {}, {:.1f} ms (real-time factor {:.4f}); load {:.1f} ms",
-           a.duration_s(), r.frames.size(), model->name(), secs * 1e3, secs / std::max(1e-9, a.duration_s()),
-           std::chrono::duration<double, std::milli>(t1 - t0).count());
+  log_info(
+      "vad: {:.2f} s of audio, {} windows, model {}, {:.1f} ms (real-time factor {:.4f}); load "
+      "{:.1f} ms",
+      a.duration_s(), r.frames.size(), model->name(), secs * 1e3,
+      secs / std::max(1e-9, a.duration_s()),
+      std::chrono::duration<double, std::milli>(t1 - t0).count());
   if (f.json) {
     nlohmann::ordered_json out;
     out["sample_rate"] = models::silero_vad::kSampleRate;
     out["model"] = model->name();
     out["segments"] = nlohmann::ordered_json::array();
-    for (auto& s : r.segments) out["segments"].push_back({{"start", seconds(s.start)}, {"end", seconds(s.end)}});
+    for (auto& s : r.segments)
+      out["segments"].push_back({{"start", seconds(s.start)}, {"end", seconds(s.end)}});
     if (f.frames) out["frames"] = r.frames;
     std::printf("%s\n", out.dump().c_str());
     return 0;
@@ -47,7 +53,9 @@ int run_vad(const VadFlags& f) {
   for (auto& s : r.segments) std::printf("%.3f-%.3f\n", s.start, s.end);
   if (f.frames)
     for (size_t i = 0; i < r.frames.size(); ++i)
-      std::printf("frame %zu %.3f %.6f\n", i, double(i) * models::silero_vad::kWindow / models::silero_vad::kSampleRate, r.frames[i]);
+      std::printf("frame %zu %.3f %.6f\n", i,
+                  double(i) * models::silero_vad::kWindow / models::silero_vad::kSampleRate,
+                  r.frames[i]);
   return 0;
 }
 
@@ -55,15 +63,26 @@ int run_vad(const VadFlags& f) {
 
 Runner add_vad(CLI::App& app) {
   auto f = std::make_shared<VadFlags>();
-  auto* cmd = app.add_subcommand("vad", "Detect speech segments with Silero VAD (weights built in)");
-  cmd->add_option("audio", f->audio_path, "Audio file (WAV/FLAC/OGG, any rate; resampled to 16 kHz)")->required();
-  cmd->add_option("--model", f->model, "Built-in model: v6 (default) or v5")->check(CLI::IsMember({"v5", "v6"}));
+  auto* cmd =
+      app.add_subcommand("vad", "Detect speech segments with Silero VAD (weights built in)");
+  cmd->add_option("audio", f->audio_path,
+                  "Audio file (WAV/FLAC/OGG, any rate; resampled to 16 kHz)")
+      ->required();
+  cmd->add_option("--model", f->model, "Built-in model: v6 (default) or v5")
+      ->check(CLI::IsMember({"v5", "v6"}));
   cmd->add_option("-m,--weights", f->weights, "Silero safetensors file (overrides --model)");
-  cmd->add_option("--threshold", f->params.threshold, "Speech probability threshold")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--neg-threshold", f->params.neg_threshold, "End-of-speech threshold (default: threshold - 0.15)");
-  cmd->add_option("--min-speech-ms", f->params.min_speech_duration_ms, "Drop segments shorter than this")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--min-silence-ms", f->params.min_silence_duration_ms, "Silence needed to end a segment")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--speech-pad-ms", f->params.speech_pad_ms, "Padding added to each segment")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threshold", f->params.threshold, "Speech probability threshold")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--neg-threshold", f->params.neg_threshold,
+                  "End-of-speech threshold (default: threshold - 0.15)");
+  cmd->add_option("--min-speech-ms", f->params.min_speech_duration_ms,
+                  "Drop segments shorter than this")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-silence-ms", f->params.min_silence_duration_ms,
+                  "Silence needed to end a segment")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--speech-pad-ms", f->params.speech_pad_ms, "Padding added to each segment")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", f->json, "Print one JSON object");
   cmd->add_flag("--frames", f->frames, "Also print one probability per 512-sample window");
   cmd->add_flag("-q,--quiet", f->quiet, "No log output on stderr");

@@ -8,11 +8,49 @@
 namespace rlx {
 
 enum class DType : uint8_t {
-  F32, F16, BF16, F64, I8, I16, I32, I64, U8, Bool, U16, U32, U64, F8_E4M3, F8_E5M2,
+  F32,
+  F16,
+  BF16,
+  F64,
+  I8,
+  I16,
+  I32,
+  I64,
+  U8,
+  Bool,
+  U16,
+  U32,
+  U64,
+  F8_E4M3,
+  F8_E5M2,
   // ggml block formats
-  Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K,
-  IQ2_XXS, IQ2_XS, IQ3_XXS, IQ1_S, IQ4_NL, IQ3_S, IQ2_S, IQ4_XS, IQ1_M,
-  TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0,
+  Q4_0,
+  Q4_1,
+  Q5_0,
+  Q5_1,
+  Q8_0,
+  Q8_1,
+  Q2_K,
+  Q3_K,
+  Q4_K,
+  Q5_K,
+  Q6_K,
+  Q8_K,
+  IQ2_XXS,
+  IQ2_XS,
+  IQ3_XXS,
+  IQ1_S,
+  IQ4_NL,
+  IQ3_S,
+  IQ2_S,
+  IQ4_XS,
+  IQ1_M,
+  TQ1_0,
+  TQ2_0,
+  MXFP4,
+  NVFP4,
+  Q1_0,
+  Q2_0,
   kCount
 };
 
@@ -26,9 +64,15 @@ struct DTypeInfo {
 };
 
 const DTypeInfo& dtype_info(DType t);
-inline const char* dtype_name(DType t) { return dtype_info(t).name; }
-inline bool is_quantized(DType t) { return dtype_info(t).quantized; }
-inline int64_t block_size(DType t) { return dtype_info(t).block_size; }
+inline const char* dtype_name(DType t) {
+  return dtype_info(t).name;
+}
+inline bool is_quantized(DType t) {
+  return dtype_info(t).quantized;
+}
+inline int64_t block_size(DType t) {
+  return dtype_info(t).block_size;
+}
 
 // Bytes for n consecutive elements; n must be a multiple of the block size (checked by callers
 // that parse files; asserts here).

@@ -18,18 +18,19 @@ template <class... Args>
   throw Error(fmt::format(f, std::forward<Args>(args)...));
 }
 
-[[noreturn]] void assert_failed(const char* expr, const char* file, int line, const std::string& msg);
+[[noreturn]] void assert_failed(const char* expr, const char* file, int line,
+                                const std::string& msg);
 
 }  // namespace rlx
 
 // Throws rlx::Error with a formatted message when COND is false (for bad input).
-#define RLX_CHECK(cond, ...)                    \
-  do {                                          \
-    if (!(cond)) ::rlx::fail(__VA_ARGS__);      \
+#define RLX_CHECK(cond, ...)               \
+  do {                                     \
+    if (!(cond)) ::rlx::fail(__VA_ARGS__); \
   } while (0)
 
 // Internal invariant; a failure is a bug in rlx, never the user's input.
-#define RLX_ASSERT(cond, ...)                                                            \
-  do {                                                                                   \
+#define RLX_ASSERT(cond, ...)                                                                  \
+  do {                                                                                         \
     if (!(cond)) ::rlx::assert_failed(#cond, __FILE__, __LINE__, fmt::format("" __VA_ARGS__)); \
   } while (0)

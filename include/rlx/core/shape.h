@@ -33,7 +33,7 @@ class Dims {
   void resize(int n, int64_t fill = 0);
   std::vector<int64_t> to_vector() const { return {begin(), end()}; }
 
-  int64_t numel() const;  // product of all dims (1 for rank 0)
+  int64_t numel() const;    // product of all dims (1 for rank 0)
   std::string str() const;  // "[2, 3, 4]"
   bool operator==(const Dims& o) const;
   bool operator!=(const Dims& o) const { return !(*this == o); }

@@ -27,11 +27,13 @@ struct TensorView {
   int64_t nbytes() const;
 
   template <class T>
-  T* ptr() const { return static_cast<T*>(data); }
+  T* ptr() const {
+    return static_cast<T*>(data);
+  }
 
   // Byte offset of element index `elem` along a flattened contiguous layout.
   // Views (no copy). Each checks its arguments and throws rlx::Error on misuse.
-  TensorView reshape(const Shape& s) const;            // needs a contiguous view
+  TensorView reshape(const Shape& s) const;  // needs a contiguous view
   TensorView permute(std::initializer_list<int> order) const;
   TensorView permute(const std::vector<int>& order) const;
   TensorView transpose(int a, int b) const;
@@ -52,7 +54,9 @@ class Tensor {
   TensorView& view() { return view_; }
   void* data() const { return view_.data; }
   template <class T>
-  T* ptr() const { return view_.ptr<T>(); }
+  T* ptr() const {
+    return view_.ptr<T>();
+  }
   DType dtype() const { return view_.dtype; }
   const Shape& shape() const { return view_.shape; }
   int64_t numel() const { return view_.numel(); }

@@ -14,8 +14,19 @@
 namespace rlx::io {
 
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, Bool = 7, String = 8,
-  Array = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  Bool = 7,
+  String = 8,
+  Array = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 const char* gguf_type_name(GgufType t);
 bool is_int_type(GgufType t);
@@ -41,8 +52,8 @@ struct GgufValue {
 struct GgufTensorInfo {
   std::string name;
   DType dtype;
-  Shape shape;           // PyTorch order
-  uint64_t offset;       // relative to the data section
+  Shape shape;      // PyTorch order
+  uint64_t offset;  // relative to the data section
   uint64_t bytes;
 };
 

@@ -1,8 +1,8 @@
 // Read-only memory mapping of a whole file; tensors loaded from it are views that keep it alive.
 #pragma once
 #include <cstddef>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 

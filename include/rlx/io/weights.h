@@ -34,7 +34,9 @@ class WeightStore {
 
   // Maps the names model code asks for (HF names) to the names in the file (e.g. GGUF's
   // "blk.0.attn_q.weight"). Set by the family; identity when unset.
-  void set_name_map(std::function<std::string(const std::string&)> map) { name_map_ = std::move(map); }
+  void set_name_map(std::function<std::string(const std::string&)> map) {
+    name_map_ = std::move(map);
+  }
   std::string file_name(const std::string& model_name) const;
 
   bool contains(const std::string& model_name) const;
@@ -64,7 +66,8 @@ class WeightStore {
 // A prefix into the store: root.sub("model.layers").sub(3).get("self_attn.q_proj.weight", {o, i}).
 class WeightScope {
  public:
-  WeightScope(const WeightStore* store, std::string prefix) : store_(store), prefix_(std::move(prefix)) {}
+  WeightScope(const WeightStore* store, std::string prefix)
+      : store_(store), prefix_(std::move(prefix)) {}
   WeightScope sub(const std::string& name) const;
   WeightScope sub(int64_t index) const { return sub(std::to_string(index)); }
   std::string path(const std::string& name) const;

@@ -41,7 +41,8 @@ class GraphBuilder {
 
   // Ops (see op.h for semantics). `name` labels the node for dumps and error messages.
   Value embedding(Value table, Value ids, const std::string& name = "");
-  Value linear(Value x, Value w, std::optional<Value> bias = std::nullopt, const std::string& name = "");
+  Value linear(Value x, Value w, std::optional<Value> bias = std::nullopt,
+               const std::string& name = "");
   Value matmul(Value a, Value b, bool transpose_b = false);
   Value add(Value a, Value b);
   Value sub(Value a, Value b);
@@ -93,7 +94,8 @@ class GraphBuilder {
 
  private:
   Value add_node(Node n);
-  [[noreturn]] void shape_error(OpKind op, const std::vector<Value>& ins, const std::string& why) const;
+  [[noreturn]] void shape_error(OpKind op, const std::vector<Value>& ins,
+                                const std::string& why) const;
   Value binary(OpKind op, Value a, Value b);
   Graph& g_;
 };

@@ -9,18 +9,33 @@ namespace rlx::ir {
 
 enum class OpKind : uint8_t {
   // Leaves
-  Input,   // fed per run
-  Param,   // bound once (weights)
-  State,   // persistent, mutable across runs (KV caches, recurrent state), bound per run
+  Input,  // fed per run
+  Param,  // bound once (weights)
+  State,  // persistent, mutable across runs (KV caches, recurrent state), bound per run
   // Linear algebra
   Embedding,  // (table [V, D], ids int [...]) -> [..., D]
   Linear,     // (x [..., K], W [N, K], bias? [N]) -> [..., N]; y = x·Wᵀ + b
   MatMul,     // (a [..., M, K], b [..., K, N] or [..., N, K] with transpose_b) -> [..., M, N]
   // Elementwise binary, numpy broadcasting
-  Add, Sub, Mul, Div,
+  Add,
+  Sub,
+  Mul,
+  Div,
   // Elementwise unary
   Scale,  // x * scale + bias
-  Silu, GeluErf, GeluTanh, Relu, Sigmoid, Tanh, Exp, Log, Softplus, Sqrt, Abs, Neg, Pow,
+  Silu,
+  GeluErf,
+  GeluTanh,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Exp,
+  Log,
+  Softplus,
+  Sqrt,
+  Abs,
+  Neg,
+  Pow,
   // Normalization and attention
   RmsNorm,    // (x, w?) over the last axis; offset_one: x̂·(1+w)
   LayerNorm,  // (x, w?, b?) over the last axis
@@ -28,10 +43,19 @@ enum class OpKind : uint8_t {
   Rope,       // (x [B, T, H, D], positions int [T], inv_freq f32 [rot/2]) -> same shape
   Attention,  // see AttentionInputs below
   // Shape and data movement
-  Reshape, Permute, Slice, Concat, Pad, Cast, Copy,
+  Reshape,
+  Permute,
+  Slice,
+  Concat,
+  Pad,
+  Cast,
+  Copy,
   // Convolution and reductions
   Conv1d,  // (x [B, Cin, L], w [Cout, Cin/groups, K], bias? [Cout]) -> [B, Cout, Lout]
-  Argmax, ReduceSum, ReduceMean, ReduceMax,
+  Argmax,
+  ReduceSum,
+  ReduceMean,
+  ReduceMax,
   kCount
 };
 
@@ -60,8 +84,8 @@ struct Attrs {
   bool has_key_mask = false;
   int axis = -1;
   // shape ops
-  std::vector<int64_t> shape;  // Reshape target (one -1 allowed)
-  std::vector<int> perm;       // Permute order
+  std::vector<int64_t> shape;             // Reshape target (one -1 allowed)
+  std::vector<int> perm;                  // Permute order
   int64_t start = 0, stop = 0, step = 1;  // Slice along axis
   int64_t pad_before = 0, pad_after = 0;  // Pad along axis
   PadMode pad_mode = PadMode::Zero;
@@ -71,7 +95,7 @@ struct Attrs {
   RopeStyle rope_style = RopeStyle::NeoX;
   int64_t rope_dims = 0;  // rotated dims per head (partial rotary); 0 = all
   MaskKind mask = MaskKind::None;
-  int64_t window = 0;  // sliding window size (keys within the last `window` positions)
+  int64_t window = 0;        // sliding window size (keys within the last `window` positions)
   DType dtype = DType::F32;  // Cast target
 };
 
@@ -84,6 +108,8 @@ struct OpInfo {
 };
 
 const OpInfo& op_info(OpKind k);
-inline const char* op_name(OpKind k) { return op_info(k).name; }
+inline const char* op_name(OpKind k) {
+  return op_info(k).name;
+}
 
 }  // namespace rlx::ir

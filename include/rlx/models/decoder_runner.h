@@ -38,9 +38,9 @@ struct RunnerOptions {
   double max_memory_gb = 0;  // 0: no limit
   int threads = 0;           // 0: physical cores
   DType kv_type = DType::F32;
-  std::string prefer;        // GGUF quant substring when a directory holds several files
-  std::string tokenizer;     // tokenizer.json path overriding the checkpoint's own
-  bool verbose = true;       // load messages on stderr
+  std::string prefer;     // GGUF quant substring when a directory holds several files
+  std::string tokenizer;  // tokenizer.json path overriding the checkpoint's own
+  bool verbose = true;    // load messages on stderr
 };
 
 struct GenerateOptions {
@@ -52,7 +52,7 @@ struct GenerateOptions {
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids (without the prompt)
   std::string text;
-  std::string stop_reason;      // "eos", "stop", "length", "context", "cancelled"
+  std::string stop_reason;  // "eos", "stop", "length", "context", "cancelled"
   int64_t prompt_tokens = 0, prefilled_tokens = 0;
   double prefill_seconds = 0, decode_seconds = 0;
 };
@@ -65,17 +65,50 @@ class DecoderRunner {
   class Builder {
    public:
     explicit Builder(const DecoderFamily& family) : family_(&family) {}
-    Builder& weights(std::string path) { o_.weights = std::move(path); return *this; }
-    Builder& device(Device d) { o_.device = d; return *this; }
-    Builder& max_seq(int64_t n) { o_.max_seq = n; return *this; }
-    Builder& precision(std::string p) { o_.precision = std::move(p); return *this; }
-    Builder& max_memory_gb(double gb) { o_.max_memory_gb = gb; return *this; }
-    Builder& threads(int n) { o_.threads = n; return *this; }
-    Builder& kv_type(DType t) { o_.kv_type = t; return *this; }
-    Builder& prefer(std::string q) { o_.prefer = std::move(q); return *this; }
-    Builder& tokenizer(std::string path) { o_.tokenizer = std::move(path); return *this; }
-    Builder& verbose(bool v) { o_.verbose = v; return *this; }
-    Builder& options(RunnerOptions o) { o_ = std::move(o); return *this; }
+    Builder& weights(std::string path) {
+      o_.weights = std::move(path);
+      return *this;
+    }
+    Builder& device(Device d) {
+      o_.device = d;
+      return *this;
+    }
+    Builder& max_seq(int64_t n) {
+      o_.max_seq = n;
+      return *this;
+    }
+    Builder& precision(std::string p) {
+      o_.precision = std::move(p);
+      return *this;
+    }
+    Builder& max_memory_gb(double gb) {
+      o_.max_memory_gb = gb;
+      return *this;
+    }
+    Builder& threads(int n) {
+      o_.threads = n;
+      return *this;
+    }
+    Builder& kv_type(DType t) {
+      o_.kv_type = t;
+      return *this;
+    }
+    Builder& prefer(std::string q) {
+      o_.prefer = std::move(q);
+      return *this;
+    }
+    Builder& tokenizer(std::string path) {
+      o_.tokenizer = std::move(path);
+      return *this;
+    }
+    Builder& verbose(bool v) {
+      o_.verbose = v;
+      return *this;
+    }
+    Builder& options(RunnerOptions o) {
+      o_ = std::move(o);
+      return *this;
+    }
     DecoderRunner build() const;
 
    private:

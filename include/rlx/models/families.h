@@ -6,13 +6,27 @@
 
 namespace rlx::models {
 
-namespace llama { const DecoderFamily& family(); }
-namespace minicpm5 { const DecoderFamily& family(); }
-namespace qwen2 { const DecoderFamily& family(); }
-namespace qwen3 { const DecoderFamily& family(); }
-namespace gemma { const DecoderFamily& family(); }
-namespace gemma2 { const DecoderFamily& family(); }
-namespace gemma3_text { const DecoderFamily& family(); }
+namespace llama {
+const DecoderFamily& family();
+}
+namespace minicpm5 {
+const DecoderFamily& family();
+}
+namespace qwen2 {
+const DecoderFamily& family();
+}
+namespace qwen3 {
+const DecoderFamily& family();
+}
+namespace gemma {
+const DecoderFamily& family();
+}
+namespace gemma2 {
+const DecoderFamily& family();
+}
+namespace gemma3_text {
+const DecoderFamily& family();
+}
 
 // The family registered under `name` (a family name or an accepted architecture), or throws
 // rlx::Error listing the available names.

@@ -8,8 +8,8 @@
 namespace rlx::models {
 
 struct FamilyInfo {
-  std::string name;                  // `rlx run <name>`
-  std::vector<std::string> archs;    // GGUF general.architecture values and HF model_type values
+  std::string name;                // `rlx run <name>`
+  std::vector<std::string> archs;  // GGUF general.architecture values and HF model_type values
   std::string description;
 };
 

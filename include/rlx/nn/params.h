@@ -19,7 +19,8 @@ class ParamBinder {
   ir::Value matrix(const io::WeightScope& s, const std::string& name, const Shape& shape);
   // A vector or other small tensor needed in F32 (converted if stored otherwise).
   ir::Value f32(const io::WeightScope& s, const std::string& name, const Shape& shape);
-  std::optional<ir::Value> maybe_f32(const io::WeightScope& s, const std::string& name, const Shape& shape);
+  std::optional<ir::Value> maybe_f32(const io::WeightScope& s, const std::string& name,
+                                     const Shape& shape);
   // Constant data owned by the graph's owner (e.g. RoPE tables).
   ir::Value constant(const std::string& name, Tensor t);
   // Converted copies must outlive every program built from the graph.

@@ -22,7 +22,9 @@ class KvCache {
   void clear() { tokens_.clear(); }
   // Forgets everything after the first n tokens (their K/V rows will be overwritten).
   void truncate(int64_t n);
-  void append(const std::vector<int32_t>& ids) { tokens_.insert(tokens_.end(), ids.begin(), ids.end()); }
+  void append(const std::vector<int32_t>& ids) {
+    tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+  }
   // State bindings "k.<layer>" / "v.<layer>" for a program run.
   const std::map<std::string, TensorView>& bindings() const { return bindings_; }
   int64_t bytes() const;

@@ -16,7 +16,7 @@ namespace rlx {
 
 struct CompileOptions {
   Device device = Device::cpu();
-  int threads = 0;                    // 0 = physical cores
+  int threads = 0;                   // 0 = physical cores
   std::shared_ptr<ThreadPool> pool;  // shared between programs; created when null
 };
 
@@ -36,16 +36,16 @@ class Program {
 
  private:
   struct Layout {
-    int buffer = -1;       // index into buffers_, or -1 for an external binding
+    int buffer = -1;        // index into buffers_, or -1 for an external binding
     ir::ValueId root = -1;  // the value owning the memory (external leaf or buffer producer)
-    int64_t offset = 0;    // elements from the root's start
+    int64_t offset = 0;     // elements from the root's start
     Strides strides;
     bool contiguous = true;
   };
   TensorView view_of(ir::ValueId v, const std::vector<void*>& bases) const;
 
   ir::Graph graph_;
-  std::vector<Layout> layout_;      // per value
+  std::vector<Layout> layout_;  // per value
   std::vector<int64_t> buffer_offset_;
   std::vector<ir::ValueId> steps_;  // values computed by a kernel, in execution order
   int64_t arena_bytes_ = 0;

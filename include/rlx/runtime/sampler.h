@@ -10,9 +10,9 @@ namespace rlx {
 
 struct SamplingOptions {
   float temperature = 0.8f;
-  int top_k = 40;        // <= 0: off
-  float top_p = 0.95f;   // >= 1: off
-  float min_p = 0.05f;   // <= 0: off
+  int top_k = 40;                  // <= 0: off
+  float top_p = 0.95f;             // >= 1: off
+  float min_p = 0.05f;             // <= 0: off
   float repetition_penalty = 1.f;  // 1: off (divides positive logits, multiplies negative)
   float presence_penalty = 0.f;
   float frequency_penalty = 0.f;

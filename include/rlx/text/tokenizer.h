@@ -1,5 +1,6 @@
-// Byte-level BPE tokenizer (GPT-2 / Llama-3 / Qwen2 / Qwen3 style), loaded from a Hugging Face
-// tokenizer.json or from GGUF vocabulary metadata. See docs/tokenizers.md.
+// BPE tokenizer: byte-level (GPT-2 / Llama-3 / Qwen2 / Qwen3) or SentencePiece-style with byte
+// fallback (Gemma, Llama 2), loaded from a Hugging Face tokenizer.json or from GGUF vocabulary
+// metadata. See docs/tokenizers.md.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,11 @@ struct VocabSpec {
   std::optional<int32_t> bos, eos, pad;
   bool add_bos = false;
   bool add_eos = false;
+  // tokenizer.ggml.model: "gpt2" (byte-level BPE) or "llama" (SentencePiece: pieces with "▁" for
+  // space, `scores` as merge priorities, <0xNN> byte tokens; `merges` and `pre` unused).
+  std::string model = "gpt2";
+  std::vector<float> scores;
+  bool add_space_prefix = true;  // "llama": "▁" before the text; decode drops one leading space
 };
 
 class Tokenizer {
@@ -44,7 +50,7 @@ class Tokenizer {
   static Tokenizer from_hf_json(const std::string& tokenizer_json_path,
                                 const std::string& tokenizer_config_path = "");
   static Tokenizer from_vocab(const VocabSpec& spec);
-  // Reads tokenizer.ggml.* metadata (model "gpt2" only).
+  // Reads tokenizer.ggml.* metadata (models "gpt2" and "llama").
   static Tokenizer from_gguf(const rlx::io::GgufFile& file);
 
   Tokenizer(Tokenizer&&) noexcept;
@@ -65,7 +71,7 @@ class Tokenizer {
   // Raw bytes of one token ("" for ids in holes of the vocabulary).
   const std::string& token_bytes(int32_t id) const;
 
-  // The piece as written in the vocabulary (byte-level form, e.g. "Ġhello").
+  // The piece as written in the vocabulary (byte-level form, e.g. "Ġhello", or "▁hello").
   std::string token_text(int32_t id) const;
   int32_t vocab_size() const;
   std::optional<int32_t> token_id(std::string_view piece) const;
@@ -76,6 +82,8 @@ class Tokenizer {
   bool add_bos() const;
   bool add_eos() const;
   bool is_special(int32_t id) const;
+  // Whether decode drops one leading space (SentencePiece vocabularies that add "▁" in front).
+  bool strips_leading_space() const;
 
   struct Impl;
 
@@ -98,6 +106,7 @@ class StreamDecoder {
  private:
   const Tokenizer* tok_;
   bool skip_special_;
+  bool at_start_ = true;  // no bytes seen yet (for strips_leading_space)
   std::string pending_;
 };
 

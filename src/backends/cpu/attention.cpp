@@ -108,6 +108,8 @@ void k_attention(const KernelArgs& a) {
 
 }  // namespace
 
-void register_attention_kernels(KernelRegistry& r) { r.add(ir::OpKind::Attention, k_attention); }
+void register_attention_kernels(KernelRegistry& r) {
+  r.add(ir::OpKind::Attention, k_attention);
+}
 
 }  // namespace rlx::cpu

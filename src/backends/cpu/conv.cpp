@@ -12,7 +12,8 @@ void k_conv1d(const KernelArgs& a) {
   const auto& at = a.node.attrs;
   const TensorView& x = a.in[0];
   const TensorView& w = a.in[1];
-  RLX_CHECK(w.dtype == DType::F32, "conv1d weights must be F32 on CPU (got {})", dtype_name(w.dtype));
+  RLX_CHECK(w.dtype == DType::F32, "conv1d weights must be F32 on CPU (got {})",
+            dtype_name(w.dtype));
   const float* bias = a.in.size() > 2 ? a.in[2].ptr<float>() : nullptr;
   const int64_t B = x.shape[0], Cin = x.shape[1], L = x.shape[2];
   const int64_t Cout = w.shape[0], Cg = w.shape[1], K = w.shape[2];
@@ -48,6 +49,8 @@ void k_conv1d(const KernelArgs& a) {
 
 }  // namespace
 
-void register_conv_kernels(KernelRegistry& r) { r.add(ir::OpKind::Conv1d, k_conv1d); }
+void register_conv_kernels(KernelRegistry& r) {
+  r.add(ir::OpKind::Conv1d, k_conv1d);
+}
 
 }  // namespace rlx::cpu

@@ -14,7 +14,9 @@ using ir::OpKind;
 
 constexpr int64_t kGrainElems = 1 << 14;
 
-int64_t grain_rows(int64_t row_len) { return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, row_len)); }
+int64_t grain_rows(int64_t row_len) {
+  return std::max<int64_t>(1, kGrainElems / std::max<int64_t>(1, row_len));
+}
 
 template <class F>
 void binary_f32(const KernelArgs& a, F f) {
@@ -45,11 +47,16 @@ void binary_f32(const KernelArgs& a, F f) {
 void k_binary(const KernelArgs& a) {
   RLX_CHECK(a.out.dtype == DType::F32, "{} supports F32 only on CPU", ir::op_name(a.node.op));
   switch (a.node.op) {
-    case OpKind::Add: return binary_f32(a, [](float x, float y) { return x + y; });
-    case OpKind::Sub: return binary_f32(a, [](float x, float y) { return x - y; });
-    case OpKind::Mul: return binary_f32(a, [](float x, float y) { return x * y; });
-    case OpKind::Div: return binary_f32(a, [](float x, float y) { return x / y; });
-    default: RLX_ASSERT(false);
+    case OpKind::Add:
+      return binary_f32(a, [](float x, float y) { return x + y; });
+    case OpKind::Sub:
+      return binary_f32(a, [](float x, float y) { return x - y; });
+    case OpKind::Mul:
+      return binary_f32(a, [](float x, float y) { return x * y; });
+    case OpKind::Div:
+      return binary_f32(a, [](float x, float y) { return x / y; });
+    default:
+      RLX_ASSERT(false);
   }
 }
 
@@ -69,11 +76,15 @@ void unary_f32(const KernelArgs& a, F f) {
   });
 }
 
-float gelu_erf(float x) { return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f)); }
+float gelu_erf(float x) {
+  return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
+}
 float gelu_tanh(float x) {
   return 0.5f * x * (1.f + std::tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
 }
-float softplus(float x) { return x > 20.f ? x : std::log1p(std::exp(x)); }
+float softplus(float x) {
+  return x > 20.f ? x : std::log1p(std::exp(x));
+}
 
 void k_unary(const KernelArgs& a) {
   RLX_CHECK(a.out.dtype == DType::F32, "{} supports F32 only on CPU", ir::op_name(a.node.op));
@@ -83,55 +94,96 @@ void k_unary(const KernelArgs& a) {
       float s = at.scale, b = at.bias;
       return unary_f32(a, [s, b](float x) { return x * s + b; });
     }
-    case OpKind::Silu: return unary_f32(a, [](float x) { return x / (1.f + std::exp(-x)); });
-    case OpKind::GeluErf: return unary_f32(a, gelu_erf);
-    case OpKind::GeluTanh: return unary_f32(a, gelu_tanh);
-    case OpKind::Relu: return unary_f32(a, [](float x) { return x > 0.f ? x : 0.f; });
-    case OpKind::Sigmoid: return unary_f32(a, [](float x) { return 1.f / (1.f + std::exp(-x)); });
-    case OpKind::Tanh: return unary_f32(a, [](float x) { return std::tanh(x); });
-    case OpKind::Exp: return unary_f32(a, [](float x) { return std::exp(x); });
-    case OpKind::Log: return unary_f32(a, [](float x) { return std::log(x); });
-    case OpKind::Softplus: return unary_f32(a, softplus);
-    case OpKind::Sqrt: return unary_f32(a, [](float x) { return std::sqrt(x); });
-    case OpKind::Abs: return unary_f32(a, [](float x) { return std::fabs(x); });
-    case OpKind::Neg: return unary_f32(a, [](float x) { return -x; });
+    case OpKind::Silu:
+      return unary_f32(a, [](float x) { return x / (1.f + std::exp(-x)); });
+    case OpKind::GeluErf:
+      return unary_f32(a, gelu_erf);
+    case OpKind::GeluTanh:
+      return unary_f32(a, gelu_tanh);
+    case OpKind::Relu:
+      return unary_f32(a, [](float x) { return x > 0.f ? x : 0.f; });
+    case OpKind::Sigmoid:
+      return unary_f32(a, [](float x) { return 1.f / (1.f + std::exp(-x)); });
+    case OpKind::Tanh:
+      return unary_f32(a, [](float x) { return std::tanh(x); });
+    case OpKind::Exp:
+      return unary_f32(a, [](float x) { return std::exp(x); });
+    case OpKind::Log:
+      return unary_f32(a, [](float x) { return std::log(x); });
+    case OpKind::Softplus:
+      return unary_f32(a, softplus);
+    case OpKind::Sqrt:
+      return unary_f32(a, [](float x) { return std::sqrt(x); });
+    case OpKind::Abs:
+      return unary_f32(a, [](float x) { return std::fabs(x); });
+    case OpKind::Neg:
+      return unary_f32(a, [](float x) { return -x; });
     case OpKind::Pow: {
       float e = at.exponent;
       if (e == 2.f) return unary_f32(a, [](float x) { return x * x; });
       return unary_f32(a, [e](float x) { return std::pow(x, e); });
     }
-    default: RLX_ASSERT(false);
+    default:
+      RLX_ASSERT(false);
   }
 }
 
 // Reads element `off` of a plain-typed buffer as double (exact for every int32 and float).
 double load(const void* p, DType t, int64_t off) {
   switch (t) {
-    case DType::F32: return static_cast<const float*>(p)[off];
-    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(p)[off]);
-    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(p)[off]);
-    case DType::F64: return static_cast<const double*>(p)[off];
-    case DType::I32: return static_cast<const int32_t*>(p)[off];
-    case DType::I64: return double(static_cast<const int64_t*>(p)[off]);
-    case DType::I8: return static_cast<const int8_t*>(p)[off];
+    case DType::F32:
+      return static_cast<const float*>(p)[off];
+    case DType::F16:
+      return f16_to_f32(static_cast<const uint16_t*>(p)[off]);
+    case DType::BF16:
+      return bf16_to_f32(static_cast<const uint16_t*>(p)[off]);
+    case DType::F64:
+      return static_cast<const double*>(p)[off];
+    case DType::I32:
+      return static_cast<const int32_t*>(p)[off];
+    case DType::I64:
+      return double(static_cast<const int64_t*>(p)[off]);
+    case DType::I8:
+      return static_cast<const int8_t*>(p)[off];
     case DType::U8:
-    case DType::Bool: return static_cast<const uint8_t*>(p)[off];
-    default: fail("cast from {} is not supported", dtype_name(t));
+    case DType::Bool:
+      return static_cast<const uint8_t*>(p)[off];
+    default:
+      fail("cast from {} is not supported", dtype_name(t));
   }
 }
 
 void store(void* p, DType t, int64_t off, double v) {
   switch (t) {
-    case DType::F32: static_cast<float*>(p)[off] = float(v); break;
-    case DType::F16: static_cast<uint16_t*>(p)[off] = f32_to_f16(float(v)); break;
-    case DType::BF16: static_cast<uint16_t*>(p)[off] = f32_to_bf16(float(v)); break;
-    case DType::F64: static_cast<double*>(p)[off] = v; break;
-    case DType::I32: static_cast<int32_t*>(p)[off] = int32_t(v); break;
-    case DType::I64: static_cast<int64_t*>(p)[off] = int64_t(v); break;
-    case DType::I8: static_cast<int8_t*>(p)[off] = int8_t(v); break;
-    case DType::U8: static_cast<uint8_t*>(p)[off] = uint8_t(v); break;
-    case DType::Bool: static_cast<uint8_t*>(p)[off] = v != 0; break;
-    default: fail("cast to {} is not supported", dtype_name(t));
+    case DType::F32:
+      static_cast<float*>(p)[off] = float(v);
+      break;
+    case DType::F16:
+      static_cast<uint16_t*>(p)[off] = f32_to_f16(float(v));
+      break;
+    case DType::BF16:
+      static_cast<uint16_t*>(p)[off] = f32_to_bf16(float(v));
+      break;
+    case DType::F64:
+      static_cast<double*>(p)[off] = v;
+      break;
+    case DType::I32:
+      static_cast<int32_t*>(p)[off] = int32_t(v);
+      break;
+    case DType::I64:
+      static_cast<int64_t*>(p)[off] = int64_t(v);
+      break;
+    case DType::I8:
+      static_cast<int8_t*>(p)[off] = int8_t(v);
+      break;
+    case DType::U8:
+      static_cast<uint8_t*>(p)[off] = uint8_t(v);
+      break;
+    case DType::Bool:
+      static_cast<uint8_t*>(p)[off] = v != 0;
+      break;
+    default:
+      fail("cast to {} is not supported", dtype_name(t));
   }
 }
 
@@ -141,7 +193,8 @@ void k_cast(const KernelArgs& a) {
   int64_t rows = row_count(shape), len = row_length(shape), ix = inner_stride(x.strides);
   for (int64_t r = 0; r < rows; ++r) {
     int64_t base = row_offset(shape, x.strides, r);
-    for (int64_t i = 0; i < len; ++i) store(a.out.data, a.out.dtype, r * len + i, load(x.data, x.dtype, base + i * ix));
+    for (int64_t i = 0; i < len; ++i)
+      store(a.out.data, a.out.dtype, r * len + i, load(x.data, x.dtype, base + i * ix));
   }
 }
 

@@ -30,7 +30,8 @@ void k_linear(const KernelArgs& a) {
   const TensorView& w = a.in[1];
   const float* bias = nullptr;
   if (a.in.size() > 2) {
-    RLX_CHECK(a.in[2].dtype == DType::F32, "linear bias must be F32 (got {})", dtype_name(a.in[2].dtype));
+    RLX_CHECK(a.in[2].dtype == DType::F32, "linear bias must be F32 (got {})",
+              dtype_name(a.in[2].dtype));
     bias = a.in[2].ptr<float>();
   }
   const int64_t K = w.shape[1], N = w.shape[0], M = x.numel() / K;

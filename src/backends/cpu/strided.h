@@ -28,7 +28,11 @@ inline int64_t row_offset(const Shape& shape, const Strides& strides, int64_t ro
 inline int64_t row_count(const Shape& shape) {
   return shape.rank() == 0 ? 1 : shape.numel() / shape.back();
 }
-inline int64_t row_length(const Shape& shape) { return shape.rank() == 0 ? 1 : shape.back(); }
-inline int64_t inner_stride(const Strides& s) { return s.rank() == 0 ? 1 : s.back(); }
+inline int64_t row_length(const Shape& shape) {
+  return shape.rank() == 0 ? 1 : shape.back();
+}
+inline int64_t inner_stride(const Strides& s) {
+  return s.rank() == 0 ? 1 : s.back();
+}
 
 }  // namespace rlx::cpu

@@ -32,6 +32,10 @@ nn::DecoderSpec gemma_spec_from_gguf(const io::GgufFile& g, const std::string& a
   return s;
 }
 
+void gemma_gguf_query_scale(nn::DecoderSpec& s, int64_t layers_27b) {
+  if (s.layers == layers_27b) s.query_scale = float(1.0 / std::sqrt(double(s.hidden / s.heads)));
+}
+
 std::string gemma2_gguf_name(const std::string& hf) {
   // Gemma 2/3 have sandwich norms; Gemma 1 names its pre-MLP norm like Llama (standard map).
   static const NameOverrides overrides = {

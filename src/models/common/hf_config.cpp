@@ -45,6 +45,30 @@ nn::RopeScaling gguf_rope_scaling(const io::GgufFile& g, const std::string& arch
   return s;
 }
 
+std::vector<float> gguf_rope_freq_factors(const io::GgufFile& g) {
+  const io::GgufTensorInfo* t = g.find_tensor("rope_freqs.weight");
+  if (!t) return {};
+  RLX_CHECK(t->dtype == DType::F32 && t->shape.rank() == 1, "{}: rope_freqs.weight should be a 1-D F32 tensor",
+            g.path());
+  TensorView v = g.tensor_view(*t);
+  return std::vector<float>(v.ptr<float>(), v.ptr<float>() + v.numel());
+}
+
+std::vector<bool> gguf_sliding_pattern(const io::GgufFile& g, const std::string& arch, int64_t layers,
+                                       int64_t default_period) {
+  const std::string key = arch + ".attention.sliding_window_pattern";
+  std::vector<bool> out;
+  if (const io::GgufValue* v = g.find(key); v && v->type == io::GgufType::Array) {
+    const auto& a = g.get_int_array(key);
+    RLX_CHECK(int64_t(a.size()) == layers, "{}: {} has {} entries for {} layers", g.path(), key, a.size(), layers);
+    for (int64_t x : a) out.push_back(x != 0);
+    return out;
+  }
+  const int64_t n = g.int_or(key).value_or(default_period);
+  for (int64_t i = 0; i < layers; ++i) out.push_back(n == 0 || i % n < n - 1);
+  return out;
+}
+
 }  // namespace rlx::models
 
 namespace rlx::models {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "rlx/io/gguf.h"
 #include "rlx/nn/rope.h"
@@ -17,6 +18,13 @@ double hf_number(const nlohmann::json& c, const char* key, const std::string& fa
 void hf_rope(const nlohmann::json& c, double default_theta, double& theta, nn::RopeScaling& scaling);
 // RoPE scaling from GGUF "<arch>.rope.scaling.*" keys.
 nn::RopeScaling gguf_rope_scaling(const io::GgufFile& g, const std::string& arch);
+// The F32 tensor rope_freqs.weight (llama.cpp's frequency divisors), or empty when absent.
+std::vector<float> gguf_rope_freq_factors(const io::GgufFile& g);
+// llama.cpp's "<arch>.attention.sliding_window_pattern": a per-layer bool array (true = sliding
+// window) or a period n (layer i is local unless i % n == n - 1; 0 = all local); default_period
+// when absent (llama.cpp's per-architecture default).
+std::vector<bool> gguf_sliding_pattern(const io::GgufFile& g, const std::string& arch, int64_t layers,
+                                       int64_t default_period);
 
 }  // namespace rlx::models
 

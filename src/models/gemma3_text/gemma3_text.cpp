@@ -31,9 +31,16 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
   nn::DecoderSpec s = gemma_spec_from_gguf(g, "gemma3", "gemma3_text");
   s.post_norms = true;
   s.qk_norm = true;
-  s.rope_theta_local = 10000.0;  // llama.cpp's fixed local base for gemma3
+  // As llama.cpp's gemma3 loader: without a window every layer is global; with one, the
+  // layers follow gemma3.attention.sliding_window_pattern (default: 5 local, 1 global) and the
+  // local ones use rope.freq_base_swa (default 10000) without the global rope scaling.
   s.sliding_window = g.int_or("gemma3.attention.sliding_window").value_or(0);
-  for (int64_t i = 0; i < s.layers; ++i) s.layer_sliding.push_back((i + 1) % 6 != 0);
+  if (s.sliding_window > 0)
+    s.layer_sliding = gguf_sliding_pattern(g, "gemma3", s.layers, 6);
+  else
+    s.layer_sliding.assign(size_t(s.layers), false);
+  s.rope_theta_local = g.float_or("gemma3.rope.freq_base_swa").value_or(10000.0);
+  gemma_gguf_query_scale(s, 62);  // Gemma 3 27B
   s.validate();
   return s;
 }

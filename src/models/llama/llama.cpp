@@ -21,6 +21,9 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
   // convert_hf_to_gguf.py permutes the Q/K rows of llama checkpoints for ggml's adjacent-pair
   // RoPE; rotating adjacent pairs of the permuted rows equals HF's rotate_half on the originals.
   s.rope_style = ir::RopeStyle::Interleaved;
+  // Llama 3.x rope scaling: the converter writes no scaling keys but a rope_freqs.weight tensor
+  // of per-frequency divisors, which llama.cpp applies to every layer.
+  s.rope_scaling.freq_factors = gguf_rope_freq_factors(g);
   s.attn_bias = g.find_tensor("blk.0.attn_q.bias") != nullptr;
   s.attn_out_bias = g.find_tensor("blk.0.attn_output.bias") != nullptr;
   s.validate();

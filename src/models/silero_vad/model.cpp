@@ -32,7 +32,8 @@ ir::Graph build_graph(io::WeightStore& ws) {
   Value c = b.input("c", DType::F32, {1, kHidden});
 
   Value padded = b.pad(x, 2, 0, 64, ir::PadMode::Reflect);
-  Value spec = b.conv1d(padded, param(w, "stft.forward_basis_buffer", {258, 1, 256}), std::nullopt, 128);
+  Value spec =
+      b.conv1d(padded, param(w, "stft.forward_basis_buffer", {258, 1, 256}), std::nullopt, 128);
   Value re = b.slice(spec, 1, 0, 129), im = b.slice(spec, 1, 129, 258);
   Value feat = b.sqrt(b.add(b.mul(re, re), b.mul(im, im)));
   for (int i = 0; i < 4; ++i) {
@@ -43,8 +44,10 @@ ir::Graph build_graph(io::WeightStore& ws) {
   }
   Value in = b.reshape(feat, {1, 128});
   io::WeightScope rnn = w.sub("decoder").sub("rnn");
-  Value gates = b.add(b.linear(in, param(rnn, "weight_ih", {4 * kHidden, 128}), param(rnn, "bias_ih", {4 * kHidden})),
-                      b.linear(h, param(rnn, "weight_hh", {4 * kHidden, kHidden}), param(rnn, "bias_hh", {4 * kHidden})));
+  Value gates = b.add(b.linear(in, param(rnn, "weight_ih", {4 * kHidden, 128}),
+                               param(rnn, "bias_ih", {4 * kHidden})),
+                      b.linear(h, param(rnn, "weight_hh", {4 * kHidden, kHidden}),
+                               param(rnn, "bias_hh", {4 * kHidden})));
   // PyTorch LSTMCell gate order: input, forget, cell, output.
   Value ig = b.sigmoid(b.slice(gates, 1, 0, kHidden));
   Value fg = b.sigmoid(b.slice(gates, 1, kHidden, 2 * kHidden));
@@ -53,8 +56,8 @@ ir::Graph build_graph(io::WeightStore& ws) {
   Value c_new = b.add(b.mul(fg, c), b.mul(ig, gg));
   Value h_new = b.mul(og, b.tanh(c_new));
   io::WeightScope head = w.sub("decoder").sub("decoder").sub(2);
-  Value logit = b.conv1d(b.reshape(b.relu(h_new), {1, kHidden, 1}), param(head, "weight", {1, kHidden, 1}),
-                         param(head, "bias", {1}));
+  Value logit = b.conv1d(b.reshape(b.relu(h_new), {1, kHidden, 1}),
+                         param(head, "weight", {1, kHidden, 1}), param(head, "bias", {1}));
   b.output("prob", b.sigmoid(logit));
   b.output("h", h_new);
   b.output("c", c_new);
@@ -71,7 +74,8 @@ std::shared_ptr<Model> Model::load(const std::string& name_or_path, int threads)
     m->name_ = name_or_path;
   } else {
     RLX_CHECK(std::filesystem::exists(name_or_path),
-              "VAD model '{}' is neither a built-in model (v5, v6) nor an existing file", name_or_path);
+              "VAD model '{}' is neither a built-in model (v5, v6) nor an existing file",
+              name_or_path);
     m->weights_ = io::WeightStore::open(name_or_path);
     m->name_ = name_or_path;
   }
@@ -84,7 +88,9 @@ std::shared_ptr<Model> Model::load(const std::string& name_or_path, int threads)
   return m;
 }
 
-Stream::Stream(std::shared_ptr<Model> model) : model_(std::move(model)) { reset(); }
+Stream::Stream(std::shared_ptr<Model> model) : model_(std::move(model)) {
+  reset();
+}
 
 void Stream::reset() {
   input_.assign(kContext + kWindow, 0.f);
@@ -110,11 +116,13 @@ Result detect(const std::shared_ptr<Model>& model, std::span<const float> sample
   Stream stream(model);
   Result r;
   const size_t full = samples.size() / kWindow;
-  for (size_t i = 0; i < full; ++i) r.frames.push_back(stream.process(samples.subspan(i * kWindow, kWindow)));
+  for (size_t i = 0; i < full; ++i)
+    r.frames.push_back(stream.process(samples.subspan(i * kWindow, kWindow)));
   std::vector<float> scored = r.frames;
   if (samples.size() % kWindow) {
     std::vector<float> tail(kWindow, 0.f);
-    std::memcpy(tail.data(), samples.data() + full * kWindow, sizeof(float) * (samples.size() % kWindow));
+    std::memcpy(tail.data(), samples.data() + full * kWindow,
+                sizeof(float) * (samples.size() % kWindow));
     scored.push_back(stream.process(tail));
   }
   r.segments = audio::speech_segments(scored, int64_t(samples.size()), params);
