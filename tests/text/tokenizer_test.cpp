@@ -42,7 +42,7 @@ using Ids = std::vector<int32_t>;
 
 TEST(Tokenizer, Gemma3ByteFallback) {
   const Tokenizer& t = gemma3();
-  EXPECT_EQ(t.vocab_size(), 262144);
+  EXPECT_EQ(t.vocab_size(), 262145);  // 262,144 pieces + <image_soft_token> past them
   EXPECT_EQ(t.bos_id(), 2);
   EXPECT_EQ(t.eos_id(), t.token_id("<end_of_turn>"));
   EXPECT_EQ(t.pad_id(), 0);

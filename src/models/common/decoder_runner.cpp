@@ -1,5 +1,6 @@
 #include "rlx/models/decoder_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -141,6 +142,8 @@ DecoderRunner DecoderRunner::Builder::build() const {
   nn::DecoderGraphOptions go{1, max_seq, o.kv_type, true};
   r.impl_->programs->get("T=1:all=1", [&] { return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned); });
   auto unused = r.impl_->weights->unused();
+  if (!r.impl_->spec.rope_scaling.freq_factors.empty())  // read by the family's from_gguf
+    unused.erase(std::remove(unused.begin(), unused.end(), "rope_freqs.weight"), unused.end());
   if (!unused.empty())
     log_warn("{} tensor(s) in the checkpoint are not used by {}: {}{}", unused.size(), family_->name,
              fmt::join(unused.begin(), unused.begin() + std::min<size_t>(unused.size(), 5), ", "),
