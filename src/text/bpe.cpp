@@ -115,7 +115,11 @@ void BpeModel::encode_chars(std::string_view word, const int32_t (&byte_fallback
   ids.reserve(word.size());
   for (size_t off = 0; off < word.size();) {
     const unsigned char c = static_cast<unsigned char>(word[off]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 1;
     len = std::min(len, word.size() - off);
     const std::string_view ch = word.substr(off, len);
     if (auto it = bytes_to_id_.find(ch); it != bytes_to_id_.end()) {

@@ -57,7 +57,11 @@ void SpmModel::encode(std::string_view text, std::vector<int32_t>& out) const {
   syms.reserve(text.size());
   for (size_t off = 0; off < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[off]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 1;
     len = std::min(len, text.size() - off);
     const int32_t idx = static_cast<int32_t>(syms.size());
     syms.push_back({idx - 1, off + len == text.size() ? -1 : idx + 1, static_cast<uint32_t>(off),

@@ -115,8 +115,8 @@ void Tokenizer::Impl::finalize(const std::vector<std::pair<std::string, std::str
     } else if (!sentencepiece) {  // byte-level pieces
       if (!detail::byte_level_decode(pieces[id], bytes[id])) bytes[id] = pieces[id];
     } else if (int b = detail::byte_piece_value(pieces[id]);
-               b >= 0 && (token_types.empty() ||
-                          token_types[id] == static_cast<int32_t>(TokenType::kByte))) {
+               b >= 0 &&
+               (token_types.empty() || token_types[id] == static_cast<int32_t>(TokenType::kByte))) {
       bytes[id] = std::string(1, static_cast<char>(b));  // byte fallback <0xNN>
       if (byte_tokens[b] < 0) byte_tokens[b] = static_cast<int32_t>(id);
     } else {  // "▁" is SentencePiece's space

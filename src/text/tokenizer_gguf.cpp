@@ -1,5 +1,5 @@
-// Building a byte-level BPE or SentencePiece tokenizer from GGUF metadata (tokenizer.ggml.*), as written by
-// llama.cpp's convert_hf_to_gguf.py.
+// Building a byte-level BPE or SentencePiece tokenizer from GGUF metadata (tokenizer.ggml.*), as
+// written by llama.cpp's convert_hf_to_gguf.py.
 #include "rlx/core/error.h"
 #include "rlx/io/gguf.h"
 #include "rlx/text/tokenizer.h"

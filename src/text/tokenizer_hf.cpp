@@ -225,7 +225,8 @@ Tokenizer Tokenizer::from_hf_json(const std::string& tokenizer_json_path,
     ld.pre_tokenizer(j.value("pre_tokenizer", json()), byte_level);
     if (byte_fallback) {
       if (byte_level) ld.bad("byte_fallback BPE with a ByteLevel pre_tokenizer is not supported");
-      if (!m->splitters.empty()) ld.bad("byte_fallback BPE with a regex pre_tokenizer is not supported");
+      if (!m->splitters.empty())
+        ld.bad("byte_fallback BPE with a regex pre_tokenizer is not supported");
       if (m->nfc) ld.bad("byte_fallback BPE with an NFC normalizer is not supported");
       ld.decoder(j.value("decoder", json()));
     } else {

@@ -65,8 +65,8 @@ struct Tokenizer::Impl {
     kSpm,           // llama.cpp SentencePiece (GGUF "llama"): score-ordered merges, <0xNN> fallback
   };
   Kind kind = Kind::kByteLevelBpe;
-  bool escape_spaces = false;        // " " -> "▁" (normalizer Replace; SentencePiece)
-  bool prepend_meta = false;         // "▁" before each non-empty segment (Prepend; add_space_prefix)
+  bool escape_spaces = false;  // " " -> "▁" (normalizer Replace; SentencePiece)
+  bool prepend_meta = false;   // "▁" before each non-empty segment (Prepend; add_space_prefix)
   bool strip_leading_space = false;  // decoder Strip(" ", 1, 0): decode drops one leading space
   std::vector<int32_t> token_types;  // GGUF types (empty: not known); byte tokens need kByte
   std::vector<float> scores;         // kSpm: merge priority per id

@@ -37,7 +37,11 @@ TEST_P(DecoderGgufTwin, LogitsAndGreedyMatchTransformers) {
   const std::string dir = repo_dir() + "/tests/fixtures/decoders/" + c.fixture;
   const std::string gguf = require_file(dir + "/model-" + type + ".gguf");
   auto runner = models::DecoderRunner::Builder(models::decoder_family(c.family))
-                    .weights(gguf).max_seq(64).threads(2).verbose(false).build();
+                    .weights(gguf)
+                    .max_seq(64)
+                    .threads(2)
+                    .verbose(false)
+                    .build();
   auto prompt = read_ids(dir + "/input_ids.npy");
   Tensor want = io::read_npy(require_file(dir + "/logits.npy"));
   Tensor got = runner.predict_logits(prompt);
@@ -105,12 +109,15 @@ TEST_P(DecoderGgufTwin, LogitsAndGreedyMatchTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Families, DecoderGgufTwin,
-    ::testing::Combine(::testing::Values(Case{"llama_rope_llama3", "llama"}, Case{"smollm2_tied", "llama"},
-                                         Case{"qwen2_bias", "qwen2"}, Case{"gemma", "gemma"},
+    ::testing::Combine(::testing::Values(Case{"llama_rope_llama3", "llama"},
+                                         Case{"smollm2_tied", "llama"}, Case{"qwen2_bias", "qwen2"},
+                                         Case{"gemma", "gemma"},
                                          Case{"gemma2_softcap_window", "gemma2"},
                                          Case{"gemma3_local_global", "gemma3_text"}),
                        ::testing::Values("f16", "q8_0")),
-    [](const auto& info) { return std::get<0>(info.param).fixture + "_" + std::get<1>(info.param); });
+    [](const auto& info) {
+      return std::get<0>(info.param).fixture + "_" + std::get<1>(info.param);
+    });
 
 // What the twins rely on, read from the files themselves: llama3 scaling arrives as the
 // rope_freqs tensor, gemma3's layer pattern and local RoPE base as llama.cpp's keys.
@@ -135,7 +142,8 @@ TEST(DecoderGgufTwinSpec, ReadsLlamaCppKeys) {
     EXPECT_FALSE(s.norm_offset_one);
   }
   {
-    io::GgufFile g = io::GgufFile::open(require_file(root + "gemma2_softcap_window/model-f16.gguf"));
+    io::GgufFile g =
+        io::GgufFile::open(require_file(root + "gemma2_softcap_window/model-f16.gguf"));
     nn::DecoderSpec s = models::decoder_family("gemma2").from_gguf(g);
     EXPECT_EQ(s.layer_sliding, (std::vector<bool>{true, false, true}));
     EXPECT_EQ(s.sliding_window, 5);

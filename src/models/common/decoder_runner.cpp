@@ -60,8 +60,10 @@ DecoderRunner::~DecoderRunner() = default;
 DecoderRunner DecoderRunner::Builder::build() const {
   const RunnerOptions& o = o_;
   RLX_CHECK(!o.weights.empty(), "no weights given (--weights PATH)");
-  RLX_CHECK(o.device.kind == Device::Kind::Cpu, "device {} is not available in this build (CPU only)", o.device.str());
-  RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)", o.precision);
+  RLX_CHECK(o.device.kind == Device::Kind::Cpu,
+            "device {} is not available in this build (CPU only)", o.device.str());
+  RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)",
+            o.precision);
   RLX_CHECK(o.max_seq >= 0, "max_seq must be positive, got {}", o.max_seq);
   auto t0 = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
@@ -76,13 +78,16 @@ DecoderRunner DecoderRunner::Builder::build() const {
     check_family(*family_, g->architecture(), g->path());
     impl->spec = family_->from_gguf(*g);
     impl->weights->set_name_map(family_->gguf_name);
-    if (o.tokenizer.empty() && g->has("tokenizer.ggml.tokens")) impl->tokenizer = text::Tokenizer::from_gguf(*g);
+    if (o.tokenizer.empty() && g->has("tokenizer.ggml.tokens"))
+      impl->tokenizer = text::Tokenizer::from_gguf(*g);
     if (auto t = g->string_or("tokenizer.chat_template")) impl->chat_template = *t;
-    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"})
+    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+                            "tokenizer.ggml.eom_token_id"})
       if (auto id = g->int_or(key)) impl->eos.push_back(int32_t(*id));
   } else {
     auto config = read_json(dir / "config.json");
-    RLX_CHECK(config.has_value(), "{}: config.json not found next to the safetensors weights", dir.string());
+    RLX_CHECK(config.has_value(), "{}: config.json not found next to the safetensors weights",
+              dir.string());
     std::string mt = config->value("model_type", "");
     check_family(*family_, mt, (dir / "config.json").string());
     impl->spec = family_->from_hf(*config);
@@ -91,7 +96,8 @@ DecoderRunner DecoderRunner::Builder::build() const {
       fs::path tc = dir / "tokenizer_config.json";
       impl->tokenizer = text::Tokenizer::from_hf_json((dir / "tokenizer.json").string(),
                                                       fs::exists(tc) ? tc.string() : "");
-      if (auto cfg = read_json(tc); cfg && cfg->contains("chat_template") && (*cfg)["chat_template"].is_string())
+      if (auto cfg = read_json(tc);
+          cfg && cfg->contains("chat_template") && (*cfg)["chat_template"].is_string())
         impl->chat_template = (*cfg)["chat_template"].get<std::string>();
     }
     if (auto jt = dir / "chat_template.jinja"; !impl->chat_template && fs::exists(jt)) {
@@ -128,10 +134,11 @@ DecoderRunner DecoderRunner::Builder::build() const {
   const double weight_bytes = double(impl->weights->total_bytes());
   if (o.max_memory_gb > 0) {
     const double limit = o.max_memory_gb * double(1ull << 30);
-    RLX_CHECK(kv_bytes + weight_bytes <= limit,
-              "weights ({:.2f} GiB) + KV cache for {} tokens ({:.2f} GiB) exceed max_memory_gb = {}; "
-              "lower --max-seq or use --kv-type f16", weight_bytes / double(1ull << 30), max_seq,
-              kv_bytes / double(1ull << 30), o.max_memory_gb);
+    RLX_CHECK(
+        kv_bytes + weight_bytes <= limit,
+        "weights ({:.2f} GiB) + KV cache for {} tokens ({:.2f} GiB) exceed max_memory_gb = {}; "
+        "lower --max-seq or use --kv-type f16",
+        weight_bytes / double(1ull << 30), max_seq, kv_bytes / double(1ull << 30), o.max_memory_gb);
   }
   CompileOptions co;
   co.threads = o.threads;
@@ -140,28 +147,46 @@ DecoderRunner DecoderRunner::Builder::build() const {
   DecoderRunner r(std::move(impl));
   r.impl_->cache = r.new_cache();
   nn::DecoderGraphOptions go{1, max_seq, o.kv_type, true};
-  r.impl_->programs->get("T=1:all=1", [&] { return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned); });
+  r.impl_->programs->get("T=1:all=1", [&] {
+    return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned);
+  });
   auto unused = r.impl_->weights->unused();
   if (!r.impl_->spec.rope_scaling.freq_factors.empty())  // read by the family's from_gguf
     unused.erase(std::remove(unused.begin(), unused.end(), "rope_freqs.weight"), unused.end());
   if (!unused.empty())
-    log_warn("{} tensor(s) in the checkpoint are not used by {}: {}{}", unused.size(), family_->name,
+    log_warn("{} tensor(s) in the checkpoint are not used by {}: {}{}", unused.size(),
+             family_->name,
              fmt::join(unused.begin(), unused.begin() + std::min<size_t>(unused.size(), 5), ", "),
              unused.size() > 5 ? ", ..." : "");
   if (o.verbose)
-    log_info("loaded {} ({} layers, hidden {}, {:.1f} MiB of weights) in {:.0f} ms", files.files.front(),
-             spec.layers, spec.hidden, weight_bytes / double(1 << 20),
-             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    log_info(
+        "loaded {} ({} layers, hidden {}, {:.1f} MiB of weights) in {:.0f} ms", files.files.front(),
+        spec.layers, spec.hidden, weight_bytes / double(1 << 20),
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }
 
-const nn::DecoderSpec& DecoderRunner::spec() const { return impl_->spec; }
-const text::Tokenizer* DecoderRunner::tokenizer() const { return impl_->tokenizer ? &*impl_->tokenizer : nullptr; }
-const std::optional<std::string>& DecoderRunner::chat_template() const { return impl_->chat_template; }
-const std::vector<int32_t>& DecoderRunner::eos_ids() const { return impl_->eos; }
-const SamplingOptions& DecoderRunner::default_sampling() const { return impl_->sampling; }
-KvCache& DecoderRunner::cache() { return impl_->cache; }
-void DecoderRunner::reset() { impl_->cache.clear(); }
+const nn::DecoderSpec& DecoderRunner::spec() const {
+  return impl_->spec;
+}
+const text::Tokenizer* DecoderRunner::tokenizer() const {
+  return impl_->tokenizer ? &*impl_->tokenizer : nullptr;
+}
+const std::optional<std::string>& DecoderRunner::chat_template() const {
+  return impl_->chat_template;
+}
+const std::vector<int32_t>& DecoderRunner::eos_ids() const {
+  return impl_->eos;
+}
+const SamplingOptions& DecoderRunner::default_sampling() const {
+  return impl_->sampling;
+}
+KvCache& DecoderRunner::cache() {
+  return impl_->cache;
+}
+void DecoderRunner::reset() {
+  impl_->cache.clear();
+}
 
 std::optional<int32_t> DecoderRunner::bos_for_prompt() const {
   if (impl_->tokenizer && impl_->tokenizer->add_bos()) return impl_->tokenizer->bos_id();
@@ -175,10 +200,12 @@ KvCache DecoderRunner::new_cache() const {
 
 Tensor DecoderRunner::forward(std::span<const int32_t> ids, KvCache& cache, bool all_logits) {
   RLX_CHECK(!ids.empty(), "forward of no tokens");
-  RLX_CHECK(cache.capacity() == impl_->opt.max_seq, "KV cache capacity {} does not match the runner's max_seq {}",
-            cache.capacity(), impl_->opt.max_seq);
+  RLX_CHECK(cache.capacity() == impl_->opt.max_seq,
+            "KV cache capacity {} does not match the runner's max_seq {}", cache.capacity(),
+            impl_->opt.max_seq);
   RLX_CHECK(cache.size() + int64_t(ids.size()) <= cache.capacity(),
-            "context full: {} cached + {} new tokens exceed max_seq {}", cache.size(), ids.size(), cache.capacity());
+            "context full: {} cached + {} new tokens exceed max_seq {}", cache.size(), ids.size(),
+            cache.capacity());
   const int64_t V = impl_->spec.vocab;
   std::vector<Tensor> parts;
   for (size_t start = 0; start < ids.size(); start += size_t(kPrefillChunk)) {
@@ -197,7 +224,8 @@ Tensor DecoderRunner::forward(std::span<const int32_t> ids, KvCache& cache, bool
       pos.ptr<int32_t>()[i] = int32_t(p0 + i);
     }
     kv_pos.ptr<int32_t>()[0] = int32_t(p0);
-    auto out = prog.run({{"ids", tid.view()}, {"pos", pos.view()}, {"kv_pos", kv_pos.view()}}, cache.bindings());
+    auto out = prog.run({{"ids", tid.view()}, {"pos", pos.view()}, {"kv_pos", kv_pos.view()}},
+                        cache.bindings());
     cache.append(std::vector<int32_t>(ids.begin() + long(start), ids.begin() + long(start) + n));
     if (all || last_chunk) parts.push_back(out.at("logits"));
   }
@@ -218,7 +246,8 @@ Tensor DecoderRunner::predict_logits(std::span<const int32_t> ids) {
   return forward(ids, c, true);
 }
 
-GenerateResult DecoderRunner::generate_ids(const std::vector<int32_t>& prompt, const GenerateOptions& opt,
+GenerateResult DecoderRunner::generate_ids(const std::vector<int32_t>& prompt,
+                                           const GenerateOptions& opt,
                                            const TokenCallback& on_token, KvCache& cache) {
   RLX_CHECK(!prompt.empty(), "empty prompt");
   GenerateResult r;
@@ -254,7 +283,9 @@ GenerateResult DecoderRunner::generate_ids(const std::vector<int32_t>& prompt, c
     r.text += piece;
     bool stop_hit = false;
     for (auto& s : opt.stop)
-      if (!s.empty() && r.text.size() >= s.size() && r.text.find(s, r.text.size() - std::min(r.text.size(), s.size() + piece.size())) != std::string::npos)
+      if (!s.empty() && r.text.size() >= s.size() &&
+          r.text.find(s, r.text.size() - std::min(r.text.size(), s.size() + piece.size())) !=
+              std::string::npos)
         stop_hit = true;
     if (on_token && !on_token(tok, piece)) {
       r.stop_reason = "cancelled";
@@ -284,7 +315,8 @@ GenerateResult DecoderRunner::generate_ids(const std::vector<int32_t>& prompt, c
 
 GenerateResult DecoderRunner::generate(const std::string& prompt, const GenerateOptions& opt,
                                        const TokenCallback& on_token) {
-  RLX_CHECK(impl_->tokenizer.has_value(), "this checkpoint has no tokenizer; pass token ids or --tokenizer");
+  RLX_CHECK(impl_->tokenizer.has_value(),
+            "this checkpoint has no tokenizer; pass token ids or --tokenizer");
   std::vector<int32_t> ids;
   if (auto bos = bos_for_prompt()) ids.push_back(*bos);
   auto enc = impl_->tokenizer->encode(prompt);

@@ -25,7 +25,8 @@ nn::DecoderSpec gemma_spec_from_hf(const nlohmann::json& c, const std::string& f
   return s;
 }
 
-nn::DecoderSpec gemma_spec_from_gguf(const io::GgufFile& g, const std::string& arch, const std::string& family) {
+nn::DecoderSpec gemma_spec_from_gguf(const io::GgufFile& g, const std::string& arch,
+                                     const std::string& family) {
   nn::DecoderSpec s = decoder_spec_from_gguf(g, arch, family);
   gemma_defaults(s);
   s.norm_offset_one = false;  // already folded into the weights by the converter

@@ -7,7 +7,8 @@
 
 namespace rlx::models {
 
-using NameOverrides = std::vector<std::pair<std::string, std::string>>;  // per-layer suffix → GGUF suffix
+using NameOverrides =
+    std::vector<std::pair<std::string, std::string>>;  // per-layer suffix → GGUF suffix
 
 std::string standard_gguf_name(const std::string& hf, const NameOverrides& overrides = {});
 

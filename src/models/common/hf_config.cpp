@@ -5,21 +5,24 @@
 namespace rlx::models {
 
 int64_t hf_int(const nlohmann::json& c, const char* key, const std::string& family) {
-  RLX_CHECK(c.contains(key) && c[key].is_number_integer(), "{} config.json: field '{}' (integer) is missing",
-            family, key);
+  RLX_CHECK(c.contains(key) && c[key].is_number_integer(),
+            "{} config.json: field '{}' (integer) is missing", family, key);
   return c[key].get<int64_t>();
 }
 
 double hf_number(const nlohmann::json& c, const char* key, const std::string& family) {
-  RLX_CHECK(c.contains(key) && c[key].is_number(), "{} config.json: field '{}' (number) is missing", family, key);
+  RLX_CHECK(c.contains(key) && c[key].is_number(), "{} config.json: field '{}' (number) is missing",
+            family, key);
   return c[key].get<double>();
 }
 
 void hf_rope(const nlohmann::json& c, double default_theta, double& theta, nn::RopeScaling& s) {
   theta = default_theta;
   const nlohmann::json* params = nullptr;
-  if (c.contains("rope_parameters") && c["rope_parameters"].is_object()) params = &c["rope_parameters"];
-  if (c.contains("rope_theta") && c["rope_theta"].is_number()) theta = c["rope_theta"].get<double>();
+  if (c.contains("rope_parameters") && c["rope_parameters"].is_object())
+    params = &c["rope_parameters"];
+  if (c.contains("rope_theta") && c["rope_theta"].is_number())
+    theta = c["rope_theta"].get<double>();
   if (params && params->contains("rope_theta")) theta = (*params)["rope_theta"].get<double>();
   const nlohmann::json* sc = params;
   if (c.contains("rope_scaling") && c["rope_scaling"].is_object()) sc = &c["rope_scaling"];
@@ -41,26 +44,28 @@ nn::RopeScaling gguf_rope_scaling(const io::GgufFile& g, const std::string& arch
   if (!type || *type == "none") return s;
   s.type = *type;
   s.factor = g.float_or(arch + ".rope.scaling.factor").value_or(1.0);
-  s.original_max_position = double(g.int_or(arch + ".rope.scaling.original_context_length").value_or(0));
+  s.original_max_position =
+      double(g.int_or(arch + ".rope.scaling.original_context_length").value_or(0));
   return s;
 }
 
 std::vector<float> gguf_rope_freq_factors(const io::GgufFile& g) {
   const io::GgufTensorInfo* t = g.find_tensor("rope_freqs.weight");
   if (!t) return {};
-  RLX_CHECK(t->dtype == DType::F32 && t->shape.rank() == 1, "{}: rope_freqs.weight should be a 1-D F32 tensor",
-            g.path());
+  RLX_CHECK(t->dtype == DType::F32 && t->shape.rank() == 1,
+            "{}: rope_freqs.weight should be a 1-D F32 tensor", g.path());
   TensorView v = g.tensor_view(*t);
   return std::vector<float>(v.ptr<float>(), v.ptr<float>() + v.numel());
 }
 
-std::vector<bool> gguf_sliding_pattern(const io::GgufFile& g, const std::string& arch, int64_t layers,
-                                       int64_t default_period) {
+std::vector<bool> gguf_sliding_pattern(const io::GgufFile& g, const std::string& arch,
+                                       int64_t layers, int64_t default_period) {
   const std::string key = arch + ".attention.sliding_window_pattern";
   std::vector<bool> out;
   if (const io::GgufValue* v = g.find(key); v && v->type == io::GgufType::Array) {
     const auto& a = g.get_int_array(key);
-    RLX_CHECK(int64_t(a.size()) == layers, "{}: {} has {} entries for {} layers", g.path(), key, a.size(), layers);
+    RLX_CHECK(int64_t(a.size()) == layers, "{}: {} has {} entries for {} layers", g.path(), key,
+              a.size(), layers);
     for (int64_t x : a) out.push_back(x != 0);
     return out;
   }
@@ -81,17 +86,20 @@ nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string&
   s.layers = hf_int(c, "num_hidden_layers", family);
   s.heads = hf_int(c, "num_attention_heads", family);
   s.kv_heads = c.contains("num_key_value_heads") && c["num_key_value_heads"].is_number_integer()
-                   ? c["num_key_value_heads"].get<int64_t>() : s.heads;
-  s.head_dim = c.contains("head_dim") && c["head_dim"].is_number_integer() ? c["head_dim"].get<int64_t>()
-                                                                            : s.hidden / s.heads;
+                   ? c["num_key_value_heads"].get<int64_t>()
+                   : s.heads;
+  s.head_dim = c.contains("head_dim") && c["head_dim"].is_number_integer()
+                   ? c["head_dim"].get<int64_t>()
+                   : s.hidden / s.heads;
   s.ffn = hf_int(c, "intermediate_size", family);
   s.max_positions = c.value("max_position_embeddings", int64_t(0));
   s.norm_eps = float(c.value("rms_norm_eps", 1e-6));
   s.tied_embeddings = c.value("tie_word_embeddings", false);
   hf_rope(c, 10000.0, s.rope_theta, s.rope_scaling);
   if (c.contains("layer_types") && c["layer_types"].is_array()) {
-    RLX_CHECK(int64_t(c["layer_types"].size()) == s.layers, "{} config.json: layer_types has {} entries for {} layers",
-              family, c["layer_types"].size(), s.layers);
+    RLX_CHECK(int64_t(c["layer_types"].size()) == s.layers,
+              "{} config.json: layer_types has {} entries for {} layers", family,
+              c["layer_types"].size(), s.layers);
     for (auto& t : c["layer_types"]) s.layer_sliding.push_back(t == "sliding_attention");
   }
   if (c.contains("sliding_window") && c["sliding_window"].is_number_integer())
@@ -99,7 +107,8 @@ nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string&
   return s;
 }
 
-nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch, const std::string& family) {
+nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch,
+                                       const std::string& family) {
   nn::DecoderSpec s;
   s.family = family;
   const std::string a = arch + ".";

@@ -20,7 +20,9 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
 }  // namespace
 
 const DecoderFamily& family() {
-  static const DecoderFamily f{"gemma", {"gemma"}, from_hf, from_gguf, [](const std::string& n) { return standard_gguf_name(n); }};
+  static const DecoderFamily f{"gemma", {"gemma"}, from_hf, from_gguf, [](const std::string& n) {
+                                 return standard_gguf_name(n);
+                               }};
   return f;
 }
 

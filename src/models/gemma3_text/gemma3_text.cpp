@@ -48,7 +48,8 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
 }  // namespace
 
 const DecoderFamily& family() {
-  static const DecoderFamily f{"gemma3_text", {"gemma3_text", "gemma3"}, from_hf, from_gguf, gemma2_gguf_name};
+  static const DecoderFamily f{
+      "gemma3_text", {"gemma3_text", "gemma3"}, from_hf, from_gguf, gemma2_gguf_name};
   return f;
 }
 

@@ -30,7 +30,9 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
   return s;
 }
 
-std::string gguf_name(const std::string& hf) { return standard_gguf_name(hf); }
+std::string gguf_name(const std::string& hf) {
+  return standard_gguf_name(hf);
+}
 
 }  // namespace
 

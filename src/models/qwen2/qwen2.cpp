@@ -9,7 +9,8 @@ namespace {
 nn::DecoderSpec from_hf(const nlohmann::json& c) {
   nn::DecoderSpec s = decoder_spec_from_hf(c, "qwen2");
   s.attn_bias = true;
-  s.layer_sliding.clear();  // Qwen2 windows layers >= max_window_layers only with use_sliding_window
+  s.layer_sliding
+      .clear();  // Qwen2 windows layers >= max_window_layers only with use_sliding_window
   if (c.value("use_sliding_window", false) && s.sliding_window > 0) {
     int64_t max_window_layers = c.value("max_window_layers", s.layers);
     for (int64_t i = 0; i < s.layers; ++i) s.layer_sliding.push_back(i >= max_window_layers);
@@ -25,7 +26,9 @@ nn::DecoderSpec from_gguf(const io::GgufFile& g) {
   return s;
 }
 
-std::string gguf_name(const std::string& hf) { return standard_gguf_name(hf); }
+std::string gguf_name(const std::string& hf) {
+  return standard_gguf_name(hf);
+}
 
 }  // namespace
 
