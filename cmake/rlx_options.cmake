@@ -1,7 +1,9 @@
 # Compiler flags shared by every rlx target (applied through rlx_set_target_options).
 add_library(rlx_compile_options INTERFACE)
 target_compile_options(rlx_compile_options INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  # Paths in __FILE__ relative to the source tree: reproducible objects, ccache hits across clones.
+  -ffile-prefix-map=${PROJECT_SOURCE_DIR}/=)
 if(RLX_NATIVE)
   target_compile_options(rlx_compile_options INTERFACE $<$<COMPILE_LANGUAGE:CXX,C>:-march=native>)
 else()
