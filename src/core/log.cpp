@@ -1,5 +1,7 @@
 #include "rlx/core/log.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 
@@ -20,6 +22,24 @@ void log_line(LogLevel level, const std::string& msg) {
                        : level == LogLevel::Error ? "error: "
                                                   : "";
   std::fprintf(stderr, "%s%s\n", prefix, msg.c_str());
+}
+
+void log_progress(const std::string& what, double fraction, const std::string& detail) {
+  if (log_level() > LogLevel::Info) return;
+  static const bool tty = isatty(STDERR_FILENO);
+  const bool done = fraction >= 1.0;
+  if (!tty) {
+    if (fraction <= 0.0 || done)
+      std::fprintf(stderr, "%s: %s%s\n", what.c_str(), done ? "done" : "started",
+                   detail.empty() ? "" : (" (" + detail + ")").c_str());
+    return;
+  }
+  constexpr int kWidth = 30;
+  int filled = int(fraction * kWidth + 0.5);
+  std::fprintf(stderr, "\r%s [%.*s%*s] %3d%% %s%s", what.c_str(), filled,
+               "##############################", kWidth - filled, "", int(fraction * 100 + 0.5),
+               detail.c_str(), done ? "\n" : "");
+  std::fflush(stderr);
 }
 
 }  // namespace rlx

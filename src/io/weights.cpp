@@ -119,6 +119,24 @@ int64_t WeightStore::total_bytes() const {
   return b;
 }
 
+void WeightStore::prefetch(const std::function<void(int64_t, int64_t)>& progress) const {
+  const int64_t total = total_bytes();
+  constexpr int64_t kPage = 4096, kReport = 64ll << 20;
+  int64_t done = 0, next_report = 0;
+  volatile uint8_t sink = 0;
+  for (auto& [name, v] : tensors_) {
+    const auto* p = static_cast<const uint8_t*>(v.data);
+    const int64_t n = v.nbytes();
+    for (int64_t i = 0; i < n; i += kPage) sink = sink + p[i];
+    done += n;
+    if (progress && done >= next_report) {
+      progress(done, total);
+      next_report = done + kReport;
+    }
+  }
+  if (progress) progress(total, total);
+}
+
 WeightScope WeightStore::root() {
   return WeightScope(this, "");
 }

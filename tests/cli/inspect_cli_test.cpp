@@ -60,7 +60,9 @@ TEST(InspectCli, JsonForEveryFixture) {
     EXPECT_EQ(j["bytes"], bytes);
     ASSERT_TRUE(j["metadata"].is_object());
     EXPECT_EQ(j["metadata_count"].get<size_t>(), j["metadata"].size());
-    if (!e["file_type"].is_null()) EXPECT_EQ(j["metadata"]["general.file_type"], e["file_type"]);
+    if (!e["file_type"].is_null()) {
+      EXPECT_EQ(j["metadata"]["general.file_type"], e["file_type"]);
+    }
     ASSERT_TRUE(j["shards"].is_array());
     if (e.contains("split")) {
       EXPECT_EQ(j["split"]["no"], e["split"]["no"]);
@@ -75,7 +77,9 @@ TEST(InspectCli, JsonForEveryFixture) {
     if (file == "tiny-qwen3-F32.gguf") {
       EXPECT_EQ(j["parameters"], bytes / 4);
       for (auto& t : j["tensors"])
-        if (t["name"] == "token_embd.weight") EXPECT_EQ(t["shape"], nlohmann::json({1024, 256}));
+        if (t["name"] == "token_embd.weight") {
+          EXPECT_EQ(t["shape"], nlohmann::json({1024, 256}));
+        }
       // Long arrays are summarized.
       EXPECT_EQ(j["metadata"]["tokenizer.ggml.tokens"]["count"], 1024);
     }

@@ -99,11 +99,24 @@ void expect_dump_matches(const std::string& family, const std::string& weights,
   EXPECT_LE(worst, 1e-4);
 }
 
-// (a) parity with transformers via --dump-logits.
+// (a) parity with transformers via --dump-logits, on every golden config of every family.
 TEST(RunCli, DumpLogitsMatchesTransformers) {
   ASSERT_TRUE(rlx::clitest::binary_present());
-  expect_dump_matches("qwen3", tied_dir(), join(read_ids(tied_dir() + "/input_ids.npy")),
-                      tied_dir() + "/logits.npy");
+  const std::string root = rlx::test::repo_dir() + "/tests/fixtures/";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"qwen3", "qwen3/tied"},
+      {"qwen3", "qwen3/untied_headdim"},
+      {"qwen3", "qwen3/yarn"},
+      {"auto", "decoders/llama_rope_llama3"},
+      {"auto", "decoders/smollm2_tied"},
+      {"auto", "decoders/qwen2_bias"},
+      {"auto", "decoders/gemma"},
+      {"auto", "decoders/gemma2_softcap_window"},
+      {"auto", "decoders/gemma3_local_global"}};
+  for (auto& [family, sub] : cases) {
+    const std::string dir = root + sub;
+    expect_dump_matches(family, dir, join(read_ids(dir + "/input_ids.npy")), dir + "/logits.npy");
+  }
 }
 
 // (c) parity with llama.cpp via --dump-logits.

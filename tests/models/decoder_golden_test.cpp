@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "models/parity_util.h"
 #include "rlx/core/error.h"
 #include "rlx/io/npy.h"
 #include "rlx/models/families.h"
@@ -15,11 +16,6 @@ namespace rlx::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<int32_t> read_ids(const std::string& path) {
-  Tensor t = io::read_npy(require_file(path));
-  return std::vector<int32_t>(t.ptr<int32_t>(), t.ptr<int32_t>() + t.numel());
-}
 
 struct Case {
   std::string fixture, family;
@@ -46,32 +42,9 @@ TEST_P(DecoderGolden, LogitsAndGreedyMatchTransformers) {
                     .threads(2)
                     .verbose(false)
                     .build();
-  auto prompt = read_ids(dir + "/input_ids.npy");
-  Tensor want = io::read_npy(require_file(dir + "/logits.npy"));
-  Tensor got = runner.predict_logits(prompt);
-  ASSERT_EQ(got.shape(), want.shape());
-  double worst = 0;
-  for (int64_t i = 0; i < got.numel(); ++i)
-    worst = std::max(worst, double(std::fabs(got.ptr<float>()[i] - want.ptr<float>()[i])));
-  std::printf("%-24s %-8s logits max|d| %.3g\n", c.fixture.c_str(), classic ? "classic" : "tf5",
-              worst);
-  EXPECT_LE(worst, 1e-4);
-
-  auto want_ids = read_ids(dir + "/greedy_ids.npy");
-  Tensor margins = io::read_npy(require_file(dir + "/greedy_margins.npy"));
-  models::GenerateOptions opt;
-  opt.max_tokens = int(want_ids.size());
-  SamplingOptions greedy;
-  greedy.temperature = 0.f;
-  opt.sampling = greedy;
-  KvCache cache = runner.new_cache();
-  auto r = runner.generate_ids(prompt, opt, {}, cache);
-  ASSERT_EQ(r.tokens.size(), want_ids.size());
-  for (size_t i = 0; i < want_ids.size(); ++i) {
-    if (r.tokens[i] == want_ids[i]) continue;
-    EXPECT_LT(margins.ptr<float>()[i], 1e-5f) << "greedy token " << i << " differs";
-    break;
-  }
+  const std::string label = c.fixture + (classic ? " classic" : " tf5");
+  EXPECT_LE(check_fixture_logits(runner, dir, label).max_abs, 1e-4);
+  check_fixture_greedy(runner, dir, label, GreedyRule::kStrict);
 }
 
 INSTANTIATE_TEST_SUITE_P(

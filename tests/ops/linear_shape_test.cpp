@@ -32,11 +32,11 @@ TEST(OpLinear, WeightDtypesMatchDequantizedReference) {
       b.output("y", b.linear(xi, b.param("w", w.view()), b.param("b", bias.view())));
       Program p = Program::compile(g, {});
       Tensor y = p.run({{"x", x.view()}}).at("y");
-      // Quantized weights also quantize the activations to the dot kernel's 8-bit block
-      // format (as llama.cpp does); the reference applies the same rounding.
+      // Half-precision and block weights also convert the activations to the dot kernel's
+      // format (F16, BF16 or 8-bit blocks, as llama.cpp does); the reference does the same.
       Tensor xr = x;
       const QuantTraits& qt = quant_traits(wt);
-      if (is_quantized(wt) && qt.vec_dot) xr = to_f32(convert(x, qt.vec_dot_type).view());
+      if (wt != DType::F32 && qt.vec_dot) xr = to_f32(convert(x, qt.vec_dot_type).view());
       auto xd = to_double(xr), wdd = to_double(wd), bd = to_double(bias);
       std::vector<double> want;
       for (int64_t m = 0; m < M; ++m)

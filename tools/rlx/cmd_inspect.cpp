@@ -8,9 +8,12 @@
 
 #include "commands.h"
 #include "rlx/core/error.h"
+#include "rlx/core/quant.h"
 #include "rlx/io/gguf.h"
 #include "rlx/io/model_files.h"
+#include "rlx/io/npy.h"
 #include "rlx/io/safetensors.h"
+#include "rlx/io/weights.h"
 #include "rlx/models/registry.h"
 
 namespace rlx::cli {
@@ -211,6 +214,29 @@ int run_inspect(const std::string& path, bool as_json, const std::string& prefer
   return 0;
 }
 
+// --dump NAME OUT.npy: one tensor as float32 in PyTorch dimension order.
+int run_dump(const std::string& path, const std::string& prefer, const std::string& name,
+             const std::string& out) {
+  auto store = io::WeightStore::open(path, prefer);
+  if (!store->contains(name)) {
+    std::string near;
+    for (auto& n : store->closest_names(name)) near += (near.empty() ? "" : ", ") + n;
+    fail("--dump {}: no such tensor in {} (closest: {})", name, path, near);
+  }
+  TensorView v = store->get(name);
+  Tensor f;
+  if (is_quantized(v.dtype)) {  // dequantize_row's error names the type and the tensor
+    f = Tensor::empty(DType::F32, v.shape);
+    dequantize_row(v.dtype, v.data, f.ptr<float>(), v.numel(), name.c_str());
+  } else {
+    f = to_f32(v);
+  }
+  io::write_npy(out, f.view());
+  std::fprintf(stderr, "%s: %s %s -> float32 %s\n", out.c_str(), name.c_str(), dtype_name(v.dtype),
+               v.shape.str().c_str());
+  return 0;
+}
+
 }  // namespace
 
 Runner add_inspect(CLI::App& app) {
@@ -225,7 +251,14 @@ Runner add_inspect(CLI::App& app) {
   cmd->add_option("--prefer", *prefer,
                   "In a directory with several GGUF files, pick the one whose name contains this "
                   "(e.g. Q4_K_M)");
-  return [=]() { return run_inspect(*path, *as_json, *prefer); };
+  auto dump = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--dump", *dump,
+                  "NAME OUT.npy: write one tensor dequantized to float32 (PyTorch dimension order)")
+      ->expected(2);
+  return [=]() {
+    if (!dump->empty()) return run_dump(*path, *prefer, (*dump)[0], (*dump)[1]);
+    return run_inspect(*path, *as_json, *prefer);
+  };
 }
 
 void add_threads_flag(CLI::App& cmd, int& threads) {

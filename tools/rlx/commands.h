@@ -14,6 +14,8 @@ Runner add_vad(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
 Runner add_check(CLI::App& app);
+Runner add_quantize(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 // Shared flags, spelled the same in every subcommand (CONVENTIONS.md).
 struct CommonFlags {

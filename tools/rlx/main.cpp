@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   add(rlx::cli::add_run);
   add(rlx::cli::add_tokenize);
   add(rlx::cli::add_check);
+  add(rlx::cli::add_quantize);
+  add(rlx::cli::add_bench);
   app.add_subcommand("help", "Show help for rlx or a subcommand")->callback([&]() {
     std::fputs(app.help().c_str(), stdout);
     std::exit(0);

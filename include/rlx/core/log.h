@@ -8,6 +8,9 @@ enum class LogLevel { Debug, Info, Warn, Error, Quiet };
 void set_log_level(LogLevel level);
 LogLevel log_level();
 void log_line(LogLevel level, const std::string& msg);
+// A one-line progress bar on stderr ("\r" updates on a terminal; on a pipe, a line at
+// start and end only). `fraction` in [0, 1]; 1 finishes the line.
+void log_progress(const std::string& what, double fraction, const std::string& detail = "");
 
 template <class... A>
 void log_info(fmt::format_string<A...> f, A&&... a) {

@@ -46,6 +46,9 @@ class WeightStore {
   const std::vector<std::string>& names() const { return order_; }  // file names
   std::vector<std::string> unused() const;
   int64_t total_bytes() const;
+  // Reads every tensor's pages once (so the first forward pass does not stall on disk),
+  // reporting progress as (bytes done, bytes total).
+  void prefetch(const std::function<void(int64_t, int64_t)>& progress) const;
   // Keeps the mapped files alive for as long as a view is used.
   std::shared_ptr<const void> keep_alive() const { return keep_; }
   std::vector<std::string> closest_names(const std::string& name, size_t n = 3) const;

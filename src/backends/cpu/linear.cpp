@@ -3,6 +3,7 @@
 // per-thread buffer; quantized rows go through the dtype's dot kernel against activations
 // quantized once per call (as llama.cpp does), or are dequantized per row when the type has
 // no dot kernel.
+#include <algorithm>
 #include <vector>
 
 #include "backends/cpu/kernel.h"
@@ -18,6 +19,8 @@ using ir::OpKind;
 
 // Rows of W per work item: enough to amortize scheduling, small enough to balance threads.
 constexpr int64_t kRowGrain = 16;
+// Activation rows per tile in the packed-weight path.
+constexpr int64_t kTokenBlock = 32;
 
 std::vector<float>& thread_buffer(size_t n) {
   thread_local std::vector<float> buf;
@@ -58,8 +61,10 @@ void k_linear(const KernelArgs& a) {
     return;
   }
   const QuantTraits& qt = quant_traits(wt);
-  if (is_quantized(wt) && qt.vec_dot) {
-    // Quantize the activations once, shared by every thread.
+  if (qt.vec_dot) {
+    // F16/BF16/block weights: activations converted once to the dot kernel's format (as ggml
+    // does), shared by every thread. Tiles of kTokenBlock activation rows stay in cache while
+    // a thread sweeps its weight rows.
     const int64_t act_row_bytes = dtype_bytes(qt.vec_dot_type, K);
     thread_local std::vector<uint8_t> act;
     act.resize(size_t(act_row_bytes * M));
@@ -67,9 +72,14 @@ void k_linear(const KernelArgs& a) {
       quantize_activation_row(qt.vec_dot_type, px + m * K, act.data() + m * act_row_bytes, K);
     const uint8_t* pact = act.data();
     a.pool.parallel_for(N, kRowGrain, [&](int64_t n0, int64_t n1) {
-      for (int64_t n = n0; n < n1; ++n)
-        for (int64_t m = 0; m < M; ++m)
-          py[m * N + n] = qt.vec_dot(pw + n * row_bytes, pact + m * act_row_bytes, K);
+      for (int64_t m0 = 0; m0 < M; m0 += kTokenBlock) {
+        const int64_t m1 = std::min(M, m0 + kTokenBlock);
+        for (int64_t n = n0; n < n1; ++n) {
+          const char* wr = pw + n * row_bytes;
+          for (int64_t m = m0; m < m1; ++m)
+            py[m * N + n] = qt.vec_dot(wr, pact + m * act_row_bytes, K);
+        }
+      }
       finish(n0, n1);
     });
     return;

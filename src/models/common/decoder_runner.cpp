@@ -140,6 +140,16 @@ DecoderRunner DecoderRunner::Builder::build() const {
         "lower --max-seq or use --kv-type f16",
         weight_bytes / double(1ull << 30), max_seq, kv_bytes / double(1ull << 30), o.max_memory_gb);
   }
+  // Large checkpoints: read the mapping up front with a progress bar instead of stalling
+  // silently inside the first forward pass.
+  if (o.verbose && weight_bytes > double(256ll << 20)) {
+    const std::string name = fs::path(files.files.front()).filename().string();
+    impl->weights->prefetch([&](int64_t done, int64_t total) {
+      log_progress("loading " + name, double(done) / double(total),
+                   fmt::format("{:.2f}/{:.2f} GiB", double(done) / double(1ll << 30),
+                               double(total) / double(1ll << 30)));
+    });
+  }
   CompileOptions co;
   co.threads = o.threads;
   impl->programs = std::make_unique<ProgramCache>(co);

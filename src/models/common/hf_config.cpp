@@ -107,6 +107,13 @@ nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string&
   return s;
 }
 
+void qwen_sliding_layers(const nlohmann::json& c, nn::DecoderSpec& s) {
+  s.layer_sliding.clear();
+  if (!c.value("use_sliding_window", false) || s.sliding_window <= 0) return;
+  const int64_t max_window_layers = c.value("max_window_layers", s.layers);
+  for (int64_t i = 0; i < s.layers; ++i) s.layer_sliding.push_back(i >= max_window_layers);
+}
+
 nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch,
                                        const std::string& family) {
   nn::DecoderSpec s;

@@ -35,6 +35,8 @@ namespace rlx::models {
 
 // The fields every Llama-like config shares (sizes, eps, RoPE, tied embeddings, layer_types).
 nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string& family);
+// Qwen2/Qwen3 window only layers >= max_window_layers, and only with use_sliding_window.
+void qwen_sliding_layers(const nlohmann::json& c, nn::DecoderSpec& s);
 // The same from GGUF "<arch>.*" metadata; vocab from token_embd, tied when output.weight is absent.
 nn::DecoderSpec decoder_spec_from_gguf(const io::GgufFile& g, const std::string& arch,
                                        const std::string& family);

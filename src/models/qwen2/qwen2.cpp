@@ -9,12 +9,7 @@ namespace {
 nn::DecoderSpec from_hf(const nlohmann::json& c) {
   nn::DecoderSpec s = decoder_spec_from_hf(c, "qwen2");
   s.attn_bias = true;
-  s.layer_sliding
-      .clear();  // Qwen2 windows layers >= max_window_layers only with use_sliding_window
-  if (c.value("use_sliding_window", false) && s.sliding_window > 0) {
-    int64_t max_window_layers = c.value("max_window_layers", s.layers);
-    for (int64_t i = 0; i < s.layers; ++i) s.layer_sliding.push_back(i >= max_window_layers);
-  }
+  qwen_sliding_layers(c, s);
   s.validate();
   return s;
 }

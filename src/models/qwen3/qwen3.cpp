@@ -11,12 +11,7 @@ nn::DecoderSpec from_hf(const nlohmann::json& c) {
   nn::DecoderSpec s = decoder_spec_from_hf(c, "qwen3");
   s.qk_norm = true;
   s.attn_bias = c.value("attention_bias", false);
-  // Qwen3 windows only layers >= max_window_layers, and only with use_sliding_window.
-  s.layer_sliding.clear();
-  if (c.value("use_sliding_window", false) && s.sliding_window > 0) {
-    int64_t max_window_layers = c.value("max_window_layers", s.layers);
-    for (int64_t i = 0; i < s.layers; ++i) s.layer_sliding.push_back(i >= max_window_layers);
-  }
+  qwen_sliding_layers(c, s);
   s.validate();
   return s;
 }
