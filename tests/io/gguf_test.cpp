@@ -233,7 +233,9 @@ void round_trip_tensors(uint32_t alignment) {
   GgufFile g = GgufFile::open(path);
   EXPECT_EQ(g.alignment(), alignment);
   EXPECT_EQ(g.data_offset() % alignment, 0u);
-  if (alignment != 32) EXPECT_EQ(g.get_int("general.alignment"), alignment);
+  if (alignment != 32) {
+    EXPECT_EQ(g.get_int("general.alignment"), alignment);
+  }
   ASSERT_EQ(g.tensors().size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     const auto& t = g.tensors()[i];
@@ -409,10 +411,12 @@ void check_vocab(const std::string& file, size_t expected_tokens) {
     EXPECT_EQ(tokens.size(), expected_tokens) << file;
   }
   // Parallel arrays agree with the token list.
-  if (g.has("tokenizer.ggml.token_type"))
+  if (g.has("tokenizer.ggml.token_type")) {
     EXPECT_EQ(g.get_int_array("tokenizer.ggml.token_type").size(), tokens.size()) << file;
-  if (g.has("tokenizer.ggml.scores"))
+  }
+  if (g.has("tokenizer.ggml.scores")) {
     EXPECT_EQ(g.get_float_array("tokenizer.ggml.scores").size(), tokens.size()) << file;
+  }
   for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"})
     if (auto id = g.int_or(key)) {
       EXPECT_GE(*id, 0) << file << " " << key;

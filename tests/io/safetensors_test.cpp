@@ -98,7 +98,9 @@ TEST(Safetensors, EveryDtypeReadsBackExactly) {
     EXPECT_EQ(v.dtype, dt);
     EXPECT_EQ(v.shape, shape);
     EXPECT_EQ(v.nbytes(), int64_t(n));
-    if (n) EXPECT_EQ(std::memcmp(v.data, want, n), 0);
+    if (n) {
+      EXPECT_EQ(std::memcmp(v.data, want, n), 0);
+    }
   };
   check("w.f32", DType::F32, {2, 3}, f32.data(), 24);
   check("w.f16", DType::F16, {4}, f16.data(), 8);
