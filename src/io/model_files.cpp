@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
+#include <optional>
 
 #include "rlx/core/error.h"
 #include "rlx/io/gguf.h"
@@ -12,7 +12,27 @@ namespace rlx::io {
 namespace fs = std::filesystem;
 namespace {
 
-const std::regex kSplitRe(R"((.*)-(\d{5})-of-(\d{5})\.gguf$)");
+// "<stem>-<i>-of-<n>.gguf" with 5-digit i and n (llama.cpp's split naming).
+struct SplitName {
+  std::string stem;
+  int index = 0, count = 0;
+};
+
+std::optional<SplitName> parse_split_name(const std::string& path) {
+  static const std::string kSuffix = ".gguf";
+  // ...-00001-of-00003.gguf: 1 + 5 + 4 + 5 + 5 characters after the stem.
+  const size_t tail = 1 + 5 + 4 + 5 + kSuffix.size();
+  if (path.size() <= tail) return std::nullopt;
+  const std::string t = path.substr(path.size() - tail);
+  auto digits = [](const std::string& d) {
+    return d.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (t[0] != '-' || t.compare(6, 4, "-of-") != 0 || t.compare(15, 5, kSuffix) != 0 ||
+      !digits(t.substr(1, 5)) || !digits(t.substr(10, 5)))
+    return std::nullopt;
+  return SplitName{path.substr(0, path.size() - tail), std::stoi(t.substr(1, 5)),
+                   std::stoi(t.substr(10, 5))};
+}
 
 bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
@@ -43,13 +63,11 @@ ModelFiles gguf_files(const std::string& path) {
 }  // namespace
 
 std::vector<std::string> split_gguf_names(const std::string& path) {
-  std::smatch m;
-  std::string p = path;
-  if (!std::regex_match(p, m, kSplitRe)) return {};
-  int count = std::stoi(m[3]);
+  auto split = parse_split_name(path);
+  if (!split) return {};
   std::vector<std::string> names;
-  for (int i = 1; i <= count; ++i)
-    names.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", m[1].str(), i, count));
+  for (int i = 1; i <= split->count; ++i)
+    names.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", split->stem, i, split->count));
   return names;
 }
 
@@ -91,8 +109,7 @@ ModelFiles resolve_model_files(const std::string& path, const std::string& prefe
   // Each split series counts as one candidate, named by its first shard.
   std::vector<std::string> candidates;
   for (auto& g : ggufs) {
-    std::smatch m;
-    if (std::regex_match(g, m, kSplitRe) && std::stoi(m[2]) != 1) continue;
+    if (auto split = parse_split_name(g); split && split->index != 1) continue;
     candidates.push_back(g);
   }
   RLX_CHECK(!candidates.empty(), "'{}' contains no .gguf or .safetensors weights", path);

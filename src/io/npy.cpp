@@ -1,7 +1,7 @@
 #include "rlx/io/npy.h"
 
+#include <cctype>
 #include <cstring>
-#include <regex>
 
 #include "rlx/core/error.h"
 #include "rlx/io/mmap_file.h"
@@ -80,18 +80,38 @@ Tensor read_npy(const std::string& path) {
   }
   RLX_CHECK(hoff + hlen <= n, "{}: truncated .npy header", path);
   std::string h(reinterpret_cast<const char*>(p + hoff), hlen);
-  std::smatch m;
-  RLX_CHECK(std::regex_search(h, m, std::regex("'descr':\\s*'([^']+)'")), "{}: no descr", path);
-  std::string descr = m[1];
+  // The header is a Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3),
+  // }
+  auto field = [&](const char* key) {
+    size_t k = h.find(std::string("'") + key + "'");
+    RLX_CHECK(k != std::string::npos, "{}: .npy header lacks '{}'", path, key);
+    size_t colon = h.find(':', k);
+    RLX_CHECK(colon != std::string::npos, "{}: malformed .npy header", path);
+    return h.substr(colon + 1);
+  };
+  std::string d = field("descr");
+  size_t q0 = d.find('\''), q1 = q0 == std::string::npos ? q0 : d.find('\'', q0 + 1);
+  RLX_CHECK(q1 != std::string::npos, "{}: malformed descr in .npy header", path);
+  std::string descr = d.substr(q0 + 1, q1 - q0 - 1);
   RLX_CHECK(h.find("'fortran_order': False") != std::string::npos,
             "{}: Fortran-order arrays are not supported", path);
-  RLX_CHECK(std::regex_search(h, m, std::regex("'shape':\\s*\\(([^)]*)\\)")), "{}: no shape", path);
+  std::string sh = field("shape");
+  size_t p0 = sh.find('('), p1 = sh.find(')');
+  RLX_CHECK(p0 != std::string::npos && p1 != std::string::npos && p0 < p1,
+            "{}: malformed shape in .npy header", path);
   Shape shape;
-  std::string dims = m[1];
-  std::regex num("\\d+");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), num); it != std::sregex_iterator();
-       ++it)
-    shape.push_back(std::stoll(it->str()));
+  std::string dims = sh.substr(p0 + 1, p1 - p0 - 1);
+  for (size_t i = 0; i < dims.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(dims[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < dims.size() && std::isdigit(static_cast<unsigned char>(dims[j]))) ++j;
+    RLX_CHECK(j - i < 13, "{}: absurd dimension in .npy header", path);
+    shape.push_back(std::stoll(dims.substr(i, j - i)));
+    i = j;
+  }
   DType dt = DType::F32;
   bool found = false;
   for (DType t : {DType::F32, DType::F16, DType::F64, DType::I8, DType::I16, DType::I32, DType::I64,

@@ -1,11 +1,8 @@
 #include "models/common/gguf_names.h"
 
-#include <regex>
-
 namespace rlx::models {
 
 std::string standard_gguf_name(const std::string& hf, const NameOverrides& overrides) {
-  static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
   static const NameOverrides per_layer = {
       {"input_layernorm.weight", "attn_norm.weight"},
       {"self_attn.q_proj.weight", "attn_q.weight"},
@@ -26,12 +23,17 @@ std::string standard_gguf_name(const std::string& hf, const NameOverrides& overr
   if (hf == "model.embed_tokens.weight") return "token_embd.weight";
   if (hf == "model.norm.weight") return "output_norm.weight";
   if (hf == "lm_head.weight") return "output.weight";
-  std::smatch m;
-  if (!std::regex_match(hf, m, layer)) return hf;
-  const std::string suffix = m[2];
+  // "model.layers.<i>.<suffix>"
+  static const std::string prefix = "model.layers.";
+  if (hf.compare(0, prefix.size(), prefix) != 0) return hf;
+  const size_t dot = hf.find('.', prefix.size());
+  const std::string index =
+      hf.substr(prefix.size(), dot == std::string::npos ? 0 : dot - prefix.size());
+  if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos) return hf;
+  const std::string suffix = hf.substr(dot + 1);
   for (const auto* table : {&overrides, &per_layer})
     for (auto& [h, g] : *table)
-      if (suffix == h) return "blk." + m[1].str() + "." + g;
+      if (suffix == h) return "blk." + index + "." + g;
   return hf;
 }
 
