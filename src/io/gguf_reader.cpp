@@ -405,7 +405,9 @@ const GgufTensorInfo* GgufFile::find_tensor(const std::string& name) const {
 }
 
 TensorView GgufFile::tensor_view(const GgufTensorInfo& info) const {
-  auto* p = const_cast<uint8_t*>(file_->data() + data_offset_ + info.offset);
+  // Aligned in every file written with the default alignment (32); a file declaring a smaller
+  // general.alignment gets a copy where the kernels would otherwise read misaligned elements.
+  auto* p = const_cast<uint8_t*>(file_->aligned(data_offset_ + info.offset, info.bytes, 16));
   return TensorView(p, info.dtype, info.shape);
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "rlx/core/error.h"
@@ -43,6 +44,18 @@ std::shared_ptr<MappedFile> MappedFile::from_memory(const std::string& name, con
   f->size_ = size;
   f->owned_ = false;
   return f;
+}
+
+const uint8_t* MappedFile::aligned(size_t offset, size_t n, size_t align) const {
+  const uint8_t* p = data_ + offset;
+  if (reinterpret_cast<uintptr_t>(p) % align == 0) return p;
+  size_t bytes = (n + align - 1) / align * align;
+  auto* copy = static_cast<uint8_t*>(std::aligned_alloc(align, bytes == 0 ? align : bytes));
+  RLX_CHECK(copy != nullptr, "out of memory copying {} unaligned bytes of '{}'", n, path_);
+  std::memcpy(copy, p, n);
+  std::lock_guard<std::mutex> lk(copies_mu_);
+  copies_.emplace_back(copy, std::free);
+  return copy;
 }
 
 MappedFile::~MappedFile() {

@@ -103,7 +103,7 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> file) {
 }
 
 TensorView SafetensorsFile::tensor_view(const SafetensorsTensorInfo& t) const {
-  auto* p = const_cast<uint8_t*>(file_->data() + data_offset_ + t.begin);
+  auto* p = const_cast<uint8_t*>(file_->aligned(data_offset_ + t.begin, t.end - t.begin, 16));
   return TensorView(p, t.dtype, t.shape);
 }
 

@@ -16,6 +16,7 @@ Runner add_tokenize(CLI::App& app);
 Runner add_check(CLI::App& app);
 Runner add_quantize(CLI::App& app);
 Runner add_bench(CLI::App& app);
+Runner add_synth(CLI::App& app);
 
 // Shared flags, spelled the same in every subcommand (CONVENTIONS.md).
 struct CommonFlags {

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(rlx::cli::add_check);
   add(rlx::cli::add_quantize);
   add(rlx::cli::add_bench);
+  add(rlx::cli::add_synth);
   app.add_subcommand("help", "Show help for rlx or a subcommand")->callback([&]() {
     std::fputs(app.help().c_str(), stdout);
     std::exit(0);

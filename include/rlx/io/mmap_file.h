@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace rlx::io {
 
@@ -20,6 +22,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const uint8_t* data() const { return data_; }
+  // Bytes [offset, offset + n) at an address aligned to `align`: the mapping itself when it
+  // already is, else an aligned copy owned by this object (formats such as safetensors do not
+  // promise aligned tensor data, and kernels read elements in place).
+  const uint8_t* aligned(size_t offset, size_t n, size_t align) const;
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
@@ -29,6 +35,8 @@ class MappedFile {
   size_t size_ = 0;
   std::string path_;
   bool owned_ = true;
+  mutable std::mutex copies_mu_;
+  mutable std::vector<std::unique_ptr<uint8_t, void (*)(void*)>> copies_;
 };
 
 // Writes `bytes` to `path` atomically (temp file + rename): never leaves a partial file.
