@@ -42,16 +42,16 @@ print(f"model: {model}")
 print(f"llama.cpp: build {settings.get('build_commit')} ({settings.get('build_number')}), backend {settings.get('backends')}, "
       f"threads {settings.get('n_threads')}, type_k {settings.get('type_k')}, type_v {settings.get('type_v')}, "
       f"n_batch {settings.get('n_batch')}, n_ubatch {settings.get('n_ubatch')}, flash_attn {settings.get('flash_attn')}, "
-      f"mmap {settings.get('use_mmap')}, cpu {settings.get('cpu_info')}")
+      f"load_mode {settings.get('load_mode')}, cpu {settings.get('cpu_info')}")
 print(f"rlx:       threads {r0['threads'] or 'default'} (-t {threads}), kv {r0['kv_type']}, load {r0['load_s']:.2f} s, "
       f"peak RSS {r0['peak_rss_mib']:.0f} MiB")
 print(f"{reps} interleaved rounds, one repetition per tool per round\n")
 def table(name, d):
-    print(f"| {name:<9} | test   | runs |   median t/s |     mean ± sd t/s |")
-    print("| --------- | ------ | ---: | -----------: | ----------------: |")
+    print(f"| {name:<9} | test   | runs |   median t/s |     mean ± sd t/s | samples t/s")
+    print("| --------- | ------ | ---: | -----------: | ----------------: | -----------")
     for test, v in d.items():
         sd = statistics.stdev(v) if len(v) > 1 else 0.0
-        print(f"| {name:<9} | {test:<6} | {len(v):4d} | {statistics.median(v):12.2f} | {statistics.mean(v):8.2f} ± {sd:6.2f} |")
+        print(f"| {name:<9} | {test:<6} | {len(v):4d} | {statistics.median(v):12.2f} | {statistics.mean(v):8.2f} ± {sd:6.2f} | {' '.join(f'{x:.2f}' for x in v)}")
     print()
 table("llama.cpp", ll)
 table("rlx", rx)

@@ -157,7 +157,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
   DecoderRunner r(std::move(impl));
   r.impl_->cache = r.new_cache();
   nn::DecoderGraphOptions go{1, max_seq, o.kv_type, true};
-  r.impl_->programs->get("T=1:all=1", [&] {
+  Program& decode = r.impl_->programs->get("T=1:all=1", [&] {
     return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned);
   });
   auto unused = r.impl_->weights->unused();
@@ -170,8 +170,11 @@ DecoderRunner DecoderRunner::Builder::build() const {
              unused.size() > 5 ? ", ..." : "");
   if (o.verbose)
     log_info(
-        "loaded {} ({} layers, hidden {}, {:.1f} MiB of weights) in {:.0f} ms", files.files.front(),
-        spec.layers, spec.hidden, weight_bytes / double(1 << 20),
+        "loaded {} ({} layers, hidden {}, {:.1f} MiB of weights, KV cache {:.1f} MiB, decode "
+        "program {} steps with a {:.1f} KiB activation arena) in {:.0f} ms",
+        files.files.front(), spec.layers, spec.hidden, weight_bytes / double(1 << 20),
+        double(r.impl_->cache.bytes()) / double(1 << 20), decode.step_count(),
+        double(decode.arena_bytes()) / 1024.0,
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }

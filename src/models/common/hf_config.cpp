@@ -104,6 +104,10 @@ nn::DecoderSpec decoder_spec_from_hf(const nlohmann::json& c, const std::string&
   }
   if (c.contains("sliding_window") && c["sliding_window"].is_number_integer())
     s.sliding_window = c["sliding_window"].get<int64_t>();
+  if (c.contains("partial_rotary_factor") && c["partial_rotary_factor"].is_number()) {
+    const int64_t rot = int64_t(double(s.head_dim) * c["partial_rotary_factor"].get<double>());
+    s.rotary_dims = rot == s.head_dim ? 0 : rot;
+  }
   return s;
 }
 
