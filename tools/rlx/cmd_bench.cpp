@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "rlx/core/error.h"
 #include "rlx/core/log.h"
+#include "rlx/core/thread_pool.h"
 #include "rlx/models/check.h"
 #include "rlx/models/families.h"
 
@@ -69,6 +70,7 @@ int run_bench(BenchFlags& f) {
   RLX_CHECK(f.runner.max_seq >= need, "--max-seq {} is too small for these tests (need {})",
             f.runner.max_seq, need);
   f.runner.verbose = false;
+  const int threads = f.runner.threads > 0 ? f.runner.threads : physical_core_count();
   auto t0 = Clock::now();
   const auto& fam = models::decoder_family(
       f.family == "auto" ? models::detect_architecture(f.runner.weights, f.runner.prefer)
@@ -101,8 +103,8 @@ int run_bench(BenchFlags& f) {
                          {"stddev", s.sd},
                          {"samples_s", secs}});
     else
-      std::printf("| %-10s | %-6s | %9d | %8.2f ± %6.2f |\n", fam.name.c_str(), test.c_str(), n,
-                  s.mean, s.sd);
+      std::printf("| %-10s | %-6s | %9d | %8.2f ± %6.2f |\n", fam.name.c_str(), test.c_str(),
+                  threads, s.mean, s.sd);
   };
   if (!f.json) {
     std::printf("| model      | test   |   threads |         t/s        |\n");
@@ -140,7 +142,7 @@ int run_bench(BenchFlags& f) {
     nlohmann::ordered_json out;
     out["model"] = f.runner.weights;
     out["family"] = fam.name;
-    out["threads"] = f.runner.threads;
+    out["threads"] = threads;
     out["kv_type"] = f.kv_type;
     out["load_s"] = load_s;
     out["ttft_s"] =

@@ -1,5 +1,6 @@
 // A small fixed thread pool with a blocking parallel_for; the calling thread takes part.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -26,12 +27,15 @@ class ThreadPool {
   void worker(int index);
   int n_threads_;
   std::vector<std::thread> threads_;
+  // Workers spin briefly on `generation_` before sleeping on the condition variable: a decode
+  // step issues hundreds of small parallel ops, and a futex wake-up per op costs more than the
+  // op. The mutex only guards the transitions into and out of sleep.
   std::mutex mu_;
   std::condition_variable cv_start_, cv_done_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<const std::function<void(int, int)>*> job_{nullptr};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
 };
 
 // Number of physical cores (falls back to hardware_concurrency).
