@@ -14,7 +14,6 @@
 #include "rlx/core/error.h"
 #include "rlx/core/log.h"
 #include "rlx/core/thread_pool.h"
-#include "rlx/models/check.h"
 #include "rlx/models/families.h"
 
 namespace rlx::cli {
@@ -72,9 +71,7 @@ int run_bench(BenchFlags& f) {
   f.runner.verbose = false;
   const int threads = f.runner.threads > 0 ? f.runner.threads : physical_core_count();
   auto t0 = Clock::now();
-  const auto& fam = models::decoder_family(
-      f.family == "auto" ? models::detect_architecture(f.runner.weights, f.runner.prefer)
-                         : f.family);
+  const auto& fam = models::decoder_family_for(f.family, f.runner.weights, f.runner.prefer);
   models::DecoderRunner r = models::DecoderRunner::Builder(fam).options(f.runner).build();
   const double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
   std::mt19937 rng(42);

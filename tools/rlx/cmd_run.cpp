@@ -14,7 +14,6 @@
 #include "rlx/core/log.h"
 #include "rlx/io/npy.h"
 #include "rlx/io/weights.h"
-#include "rlx/models/check.h"
 #include "rlx/models/families.h"
 #include "rlx/text/jinja.h"
 
@@ -40,12 +39,6 @@ struct RunFlags {
   std::vector<std::string> stop;
   std::string dump_logits;
 };
-
-const models::DecoderFamily& family_by_name(const std::string& name,
-                                            const models::RunnerOptions& o) {
-  return models::decoder_family(name == "auto" ? models::detect_architecture(o.weights, o.prefer)
-                                               : name);
-}
 
 std::vector<int32_t> parse_ids(const std::string& s) {
   std::vector<int32_t> ids;
@@ -103,7 +96,7 @@ int run_generate(RunFlags& f) {
             f.kv_type);
   f.runner.kv_type = f.kv_type == "f16" ? DType::F16 : DType::F32;
   f.runner.verbose = !f.quiet;
-  const auto& fam = family_by_name(f.family, f.runner);
+  const auto& fam = models::decoder_family_for(f.family, f.runner.weights, f.runner.prefer);
   models::DecoderRunner runner = models::DecoderRunner::Builder(fam).options(f.runner).build();
   const text::Tokenizer* tok = runner.tokenizer();
   std::signal(SIGINT, on_sigint);
