@@ -1,4 +1,5 @@
 #include "ops/op_test_util.h"
+#include "rlx/core/half.h"
 
 namespace rlx::test {
 namespace {
@@ -117,8 +118,9 @@ std::vector<double> ref_attention(const std::vector<double>& q, const std::vecto
                                   const std::vector<double>& v, int64_t B, int64_t Tq, int64_t Tk,
                                   int64_t Hq, int64_t Hkv, int64_t D, double scale, double cap,
                                   ir::MaskKind mask, int64_t window, int64_t base,
-                                  const std::vector<int>* key_mask = nullptr) {
-  std::vector<double> out(size_t(B * Tq * Hq * D), 0.0);
+                                  const std::vector<int>* key_mask = nullptr, int64_t Dv = 0) {
+  if (Dv == 0) Dv = D;
+  std::vector<double> out(size_t(B * Tq * Hq * Dv), 0.0);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h)
       for (int64_t i = 0; i < Tq; ++i) {
@@ -142,9 +144,9 @@ std::vector<double> ref_attention(const std::vector<double>& q, const std::vecto
         for (auto& x : s) z += x == -INFINITY ? 0 : std::exp(x - mx);
         for (int64_t j = 0; j < Tk; ++j) {
           double p = s[size_t(j)] == -INFINITY ? 0 : std::exp(s[size_t(j)] - mx) / z;
-          for (int64_t e = 0; e < D; ++e)
-            out[size_t(((b * Tq + i) * Hq + h) * D + e)] +=
-                p * v[size_t(((b * Tk + j) * Hkv + kh) * D + e)];
+          for (int64_t e = 0; e < Dv; ++e)
+            out[size_t(((b * Tq + i) * Hq + h) * Dv + e)] +=
+                p * v[size_t(((b * Tk + j) * Hkv + kh) * Dv + e)];
         }
       }
   return out;
@@ -182,6 +184,110 @@ TEST(OpAttention, MasksGqaSoftcap) {
                ref_attention(to_double(q), to_double(k), to_double(v), B, T, T, Hq, Hkv, D, 0.35, 0,
                              ir::MaskKind::None, 0, 0, &km),
                2e-6, "attention key mask");
+}
+
+// Shapes that exercise the blocked kernel: sequences longer than a key tile and not multiples
+// of the tile sizes, GQA groups of 1 to 8, head dims that are not multiples of 8, Dv != D,
+// Tq < Tk (queries at the end), B > 1.
+TEST(OpAttention, LongSequencesAndOddShapes) {
+  struct Case {
+    int64_t B, Tq, Tk, Hq, Hkv, D, Dv;
+    ir::MaskKind mask;
+    int64_t window;
+    float cap;
+    bool key_mask;
+  };
+  using M = ir::MaskKind;
+  const Case cases[] = {
+      {1, 300, 300, 6, 2, 64, 64, M::Causal, 0, 0.f, false},
+      {2, 130, 130, 8, 1, 16, 24, M::Causal, 0, 0.f, false},
+      {1, 300, 300, 4, 4, 40, 40, M::SlidingWindow, 70, 0.f, false},
+      {1, 200, 200, 2, 1, 37, 19, M::Causal, 0, 30.f, false},
+      {1, 77, 260, 4, 2, 32, 32, M::None, 0, 0.f, true},
+      {1, 100, 250, 4, 2, 32, 32, M::Causal, 0, 0.f, false},
+      {2, 150, 150, 4, 2, 24, 24, M::SlidingWindow, 9, 5.f, true},
+  };
+  uint32_t seed = 40;
+  for (const Case& c : cases) {
+    Tensor q = random_tensor({c.B, c.Tq, c.Hq, c.D}, seed++),
+           k = random_tensor({c.B, c.Tk, c.Hkv, c.D}, seed++),
+           v = random_tensor({c.B, c.Tk, c.Hkv, c.Dv}, seed++);
+    Tensor m = Tensor::empty(DType::F32, {c.B, c.Tk});
+    std::vector<int> km;
+    for (int64_t i = 0; i < c.B * c.Tk; ++i)  // pad out a varying tail and a few holes
+      km.push_back(i % c.Tk < c.Tk - 13 * (i / c.Tk) - 3 && i % 29 != 5 ? 1 : 0),
+          m.ptr<float>()[i] = float(km.back());
+    const float scale = 1.f / std::sqrt(float(c.D));
+    GraphBuilder::AttentionOptions opt{scale, c.cap, c.mask, c.window};
+    std::vector<std::pair<std::string, Tensor>> feed = {{"q", q}, {"k", k}, {"v", v}};
+    if (c.key_mask) feed.push_back({"m", m});
+    Tensor y = run_graph(feed, [&](GraphBuilder& b, std::vector<Value>& x) {
+      return c.key_mask ? b.attention_masked(x[0], x[1], x[2], x[3], opt)
+                        : b.attention(x[0], x[1], x[2], opt);
+    });
+    auto want = ref_attention(to_double(q), to_double(k), to_double(v), c.B, c.Tq, c.Tk, c.Hq,
+                              c.Hkv, c.D, scale, c.cap, c.mask, c.window, c.Tk - c.Tq,
+                              c.key_mask ? &km : nullptr, c.Dv);
+    expect_close(y, want, 5e-6,
+                 fmt::format("attention B={} Tq={} Tk={} Hq={} Hkv={} D={} Dv={} mask={} cap={}",
+                             c.B, c.Tq, c.Tk, c.Hq, c.Hkv, c.D, c.Dv, int(c.mask), c.cap));
+  }
+}
+
+// Long prefill through an F16 / F32 cache in two chunks, then single-token decode steps; each
+// step must match full causal (or sliding-window) attention over the rounded tokens so far.
+TEST(OpAttention, KvCacheLongPrefillThenDecode) {
+  for (DType cache_t : {DType::F16, DType::F32})
+    for (auto mask : {ir::MaskKind::Causal, ir::MaskKind::SlidingWindow}) {
+      const int64_t Hq = 16, Hkv = 8, D = 128, S = 320, window = 100;
+      const std::vector<int64_t> steps = {200, 97, 1, 1, 1};
+      int64_t total = 0;
+      for (int64_t n : steps) total += n;
+      Tensor q = random_tensor({1, total, Hq, D}, 50), k = random_tensor({1, total, Hkv, D}, 51),
+             v = random_tensor({1, total, Hkv, D}, 52);
+      // The reference sees K/V as stored in the cache.
+      auto as_stored = [&](const Tensor& t) {
+        Tensor r = contiguous_copy(t.view());
+        if (cache_t == DType::F16)
+          for (int64_t i = 0; i < r.numel(); ++i)
+            r.ptr<float>()[i] = f16_to_f32(f32_to_f16(r.ptr<float>()[i]));
+        return r;
+      };
+      Tensor kr = as_stored(k), vr = as_stored(v);
+      const float scale = 1.f / std::sqrt(float(D));
+      auto full = ref_attention(to_double(q), to_double(kr), to_double(vr), 1, total, total, Hq,
+                                Hkv, D, scale, 0, mask, window, 0);
+      Tensor kc = Tensor::zeros(cache_t, {1, Hkv, S, D}),
+             vc = Tensor::zeros(cache_t, {1, Hkv, S, D});
+      int64_t done = 0;
+      for (int64_t n : steps) {
+        ir::Graph g;
+        GraphBuilder b(g);
+        Value qi = b.input("q", DType::F32, {1, n, Hq, D}),
+              ki = b.input("k", DType::F32, {1, n, Hkv, D}),
+              vi = b.input("v", DType::F32, {1, n, Hkv, D}), pos = b.input("pos", DType::I32, {1});
+        Value ks = b.state("kc", cache_t, {1, Hkv, S, D}),
+              vs = b.state("vc", cache_t, {1, Hkv, S, D});
+        b.output("y", b.attention_cached(qi, ki, vi, ks, vs, pos, {scale, 0.f, mask, window}));
+        CompileOptions opt;
+        opt.threads = 2;
+        Program p = Program::compile(g, opt);
+        Tensor p0 = Tensor::empty(DType::I32, {1});
+        p0.ptr<int32_t>()[0] = int32_t(done);
+        auto part = [&](const Tensor& t) {
+          return contiguous_copy(t.view().slice(1, done, done + n));
+        };
+        Tensor qs = part(q), kk = part(k), vv = part(v);
+        Tensor y = p.run({{"q", qs.view()}, {"k", kk.view()}, {"v", vv.view()}, {"pos", p0.view()}},
+                         {{"kc", kc.view()}, {"vc", vc.view()}})
+                       .at("y");
+        std::vector<double> want(full.begin() + done * Hq * D, full.begin() + (done + n) * Hq * D);
+        expect_close(
+            y, want, 5e-6,
+            fmt::format("cached step at {} ({}, mask {})", done, dtype_name(cache_t), int(mask)));
+        done += n;
+      }
+    }
 }
 
 // Prefill 5 tokens then decode 2 single tokens through a KV cache; each step must equal full

@@ -1,5 +1,15 @@
 // Scaled dot-product attention with GQA, causal / sliding-window / key-padding masks, logit
 // soft-cap, and an optional KV cache ([B, Hkv, S, D], F32 or F16) appended at kv_pos.
+//
+// Blocked ("flash") formulation: a work item is (batch, KV head, block of queries) and owns
+// the rows (query, head of the GQA group). Keys are visited in tiles; each K/V tile is
+// converted to F32 once into thread-local buffers (K transposed to [D][tile]) and reused by
+// every row of the item. Scores come from a register-blocked Q·Kᵀ micro-kernel, softmax is
+// online (running max and sum per row), and P·V accumulates with FMA into a per-row output
+// that is normalized once at the end. Tiles entirely outside the causal / sliding window are
+// never visited.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -11,11 +21,45 @@
 
 namespace rlx::cpu {
 
-void softmax_row(float* x, int64_t n, float scale, float softcap);
-
 namespace {
 
 using ir::MaskKind;
+
+constexpr int64_t kKeyTile = 64;      // keys per K/V tile
+constexpr int64_t kRowsPerItem = 64;  // target (query, head) rows per work item
+constexpr int kMR = 6;                // rows per micro-tile
+constexpr int64_t kNR = 16;           // columns per micro-tile (keys, or value dims)
+
+int64_t round_up(int64_t x, int64_t m) {
+  return (x + m - 1) / m * m;
+}
+
+// Everything a work item needs, resolved once per call.
+struct Problem {
+  int64_t B, Tq, Hq, D, Hkv, Dv, group;
+  int64_t n_keys, base;  // keys visible to the queries; absolute position of query 0
+  int64_t qblock;        // queries per work item
+  const float* q;
+  float* out;
+  // Key j of (b, h) starts at element b*bs + h*hs + j*js of k (likewise v).
+  const void* k;
+  const void* v;
+  int64_t k_bs, k_hs, k_js, v_bs, v_hs, v_js;
+  bool f16;
+  MaskKind mask;
+  int64_t window;
+  float scale, softcap;
+  const uint8_t* key_mask;  // [B, n_keys] or null
+};
+
+struct Scratch {
+  std::vector<float> q, kt, v, s, o, m, l;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
 
 void write_cache_row(const TensorView& cache, int64_t b, int64_t h, int64_t pos, const float* src) {
   const int64_t H = cache.shape[1], S = cache.shape[2], D = cache.shape[3];
@@ -26,84 +70,376 @@ void write_cache_row(const TensorView& cache, int64_t b, int64_t h, int64_t pos,
     f32_to_f16_row(src, cache.ptr<uint16_t>() + off, D);
 }
 
+#if RLX_AVX2
+// In-place transpose of an 8x8 block held in eight registers.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+inline __m256 load8(const void* base, int64_t off, bool f16) {
+  if (f16)
+    return _mm256_cvtph_ps(_mm_loadu_si128(
+        reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + off)));
+  return _mm256_loadu_ps(static_cast<const float*>(base) + off);
+}
+#endif
+
+inline float load1(const void* base, int64_t off, bool f16) {
+  return f16 ? f16_to_f32(static_cast<const uint16_t*>(base)[off])
+             : static_cast<const float*>(base)[off];
+}
+
+// K tile [kn keys][D] -> kt [D][kKeyTile] in F32; columns kn.. up to the next kNR are zeroed.
+void load_k_tile(const Problem& P, int64_t off0, int64_t kn, float* kt) {
+  const int64_t D = P.D, js = P.k_js;
+  int64_t j = 0;
+#if RLX_AVX2
+  if (D % 8 == 0)
+    for (; j + 8 <= kn; j += 8)
+      for (int64_t d = 0; d < D; d += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i) r[i] = load8(P.k, off0 + (j + i) * js + d, P.f16);
+        transpose8(r);
+        for (int i = 0; i < 8; ++i) _mm256_storeu_ps(kt + (d + i) * kKeyTile + j, r[i]);
+      }
+#endif
+  for (; j < kn; ++j)
+    for (int64_t d = 0; d < D; ++d) kt[d * kKeyTile + j] = load1(P.k, off0 + j * js + d, P.f16);
+  const int64_t pad = round_up(kn, kNR);
+  if (pad > kn)
+    for (int64_t d = 0; d < D; ++d) std::fill(kt + d * kKeyTile + kn, kt + d * kKeyTile + pad, 0.f);
+}
+
+// V tile [kn keys][Dv] -> v [kn][ldv] in F32; columns Dv..ldv are zeroed.
+void load_v_tile(const Problem& P, int64_t off0, int64_t kn, float* v, int64_t ldv) {
+  for (int64_t j = 0; j < kn; ++j) {
+    float* dst = v + j * ldv;
+    const int64_t off = off0 + j * P.v_js;
+    if (P.f16)
+      f16_to_f32_row(static_cast<const uint16_t*>(P.v) + off, dst, P.Dv);
+    else
+      std::memcpy(dst, static_cast<const float*>(P.v) + off, size_t(P.Dv) * 4);
+    std::fill(dst + P.Dv, dst + ldv, 0.f);
+  }
+}
+
+// s[r][0..kNR) = q[r]·kt[:, 0..kNR) for MR rows (q row stride ldq, s row stride kKeyTile).
+template <int MR>
+void score_micro(const float* q, int64_t ldq, const float* kt, int64_t D, float* s) {
+#if RLX_AVX2
+  __m256 acc[MR][2];
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t d = 0; d < D; ++d) {
+    const __m256 k0 = _mm256_loadu_ps(kt + d * kKeyTile),
+                 k1 = _mm256_loadu_ps(kt + d * kKeyTile + 8);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 qv = _mm256_broadcast_ss(q + r * ldq + d);
+      acc[r][0] = _mm256_fmadd_ps(qv, k0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(qv, k1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_ps(s + r * kKeyTile, acc[r][0]);
+    _mm256_storeu_ps(s + r * kKeyTile + 8, acc[r][1]);
+  }
+#else
+  for (int r = 0; r < MR; ++r)
+    for (int64_t c = 0; c < kNR; ++c) {
+      float a = 0.f;
+      for (int64_t d = 0; d < D; ++d) a += q[r * ldq + d] * kt[d * kKeyTile + c];
+      s[r * kKeyTile + c] = a;
+    }
+#endif
+}
+
+// o[r][0..kNR) += Σ_j p[r][j] · v[j][0..kNR) for MR rows (p row stride kKeyTile).
+template <int MR>
+void pv_micro(const float* p, const float* v, int64_t ldv, int64_t kn, float* o, int64_t ldo) {
+#if RLX_AVX2
+  __m256 acc[MR][2];
+  for (int r = 0; r < MR; ++r) {
+    acc[r][0] = _mm256_loadu_ps(o + r * ldo);
+    acc[r][1] = _mm256_loadu_ps(o + r * ldo + 8);
+  }
+  for (int64_t j = 0; j < kn; ++j) {
+    const __m256 v0 = _mm256_loadu_ps(v + j * ldv), v1 = _mm256_loadu_ps(v + j * ldv + 8);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 pv = _mm256_broadcast_ss(p + r * kKeyTile + j);
+      acc[r][0] = _mm256_fmadd_ps(pv, v0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(pv, v1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    _mm256_storeu_ps(o + r * ldo, acc[r][0]);
+    _mm256_storeu_ps(o + r * ldo + 8, acc[r][1]);
+  }
+#else
+  for (int r = 0; r < MR; ++r)
+    for (int64_t j = 0; j < kn; ++j)
+      for (int64_t c = 0; c < kNR; ++c) o[r * ldo + c] += p[r * kKeyTile + j] * v[j * ldv + c];
+#endif
+}
+
+using ScoreFn = void (*)(const float*, int64_t, const float*, int64_t, float*);
+using PvFn = void (*)(const float*, const float*, int64_t, int64_t, float*, int64_t);
+constexpr ScoreFn kScore[kMR + 1] = {nullptr,        score_micro<1>, score_micro<2>, score_micro<3>,
+                                     score_micro<4>, score_micro<5>, score_micro<6>};
+constexpr PvFn kPv[kMR + 1] = {nullptr,     pv_micro<1>, pv_micro<2>, pv_micro<3>,
+                               pv_micro<4>, pv_micro<5>, pv_micro<6>};
+
+// Scores of R rows against the kn keys of a tile (columns rounded up to kNR). The column loop
+// is outermost so one kt panel stays in L1 while every row block passes over it.
+void tile_scores(const float* q, int64_t R, int64_t D, const float* kt, int64_t kn, float* s) {
+  for (int64_t c = 0; c < kn; c += kNR)
+    for (int64_t r = 0; r < R; r += kMR) {
+      const int mr = int(std::min<int64_t>(kMR, R - r));
+      kScore[mr](q + r * D, D, kt + c, D, s + r * kKeyTile + c);
+    }
+}
+
+void tile_pv(const float* p, int64_t R, const float* v, int64_t ldv, int64_t kn, float* o) {
+  for (int64_t c = 0; c < ldv; c += kNR)
+    for (int64_t r = 0; r < R; r += kMR) {
+      const int mr = int(std::min<int64_t>(kMR, R - r));
+      kPv[mr](p + r * kKeyTile, v + c, ldv, kn, o + r * ldv + c, ldv);
+    }
+}
+
+// Sets to -inf the scores the masks forbid in the tile of keys [j0, j0+kn) for queries
+// q0.. of batch b (rows ordered query-major, then head of the group).
+void mask_tile(const Problem& P, int64_t b, int64_t q0, int64_t nq, int64_t j0, int64_t kn,
+               float* s) {
+  if (P.mask != MaskKind::None)
+    for (int64_t qi = 0; qi < nq; ++qi) {
+      const int64_t qpos = P.base + q0 + qi;
+      const int64_t lo = P.mask == MaskKind::SlidingWindow ? qpos - P.window + 1 : j0;
+      const int64_t c_lo = std::clamp<int64_t>(lo - j0, 0, kn);
+      const int64_t c_hi = std::clamp<int64_t>(qpos + 1 - j0, 0, kn);
+      if (c_lo == 0 && c_hi == kn) continue;
+      for (int64_t g = 0; g < P.group; ++g) {
+        float* row = s + (qi * P.group + g) * kKeyTile;
+        std::fill(row, row + c_lo, -INFINITY);
+        std::fill(row + std::max(c_hi, c_lo), row + kn, -INFINITY);
+      }
+    }
+  if (P.key_mask) {
+    const uint8_t* km = P.key_mask + b * P.n_keys + j0;
+    for (int64_t c = 0; c < kn; ++c)
+      if (!km[c])
+        for (int64_t r = 0; r < nq * P.group; ++r) s[r * kKeyTile + c] = -INFINITY;
+  }
+}
+
+float row_max(const float* x, int64_t n) {
+  float mx = -INFINITY;
+  int64_t i = 0;
+#if RLX_AVX2
+  __m256 m8 = _mm256_set1_ps(-INFINITY);
+  for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(x + i));
+  alignas(32) float t[8];
+  _mm256_store_ps(t, m8);
+  for (float v : t) mx = std::max(mx, v);
+#endif
+  for (; i < n; ++i) mx = std::max(mx, x[i]);
+  return mx;
+}
+
+// x[i] = exp(x[i] - m) in place; returns the sum.
+float exp_row(float* x, int64_t n, float m) {
+  int64_t i = 0;
+  float sum = 0.f;
+#if RLX_AVX2
+  const __m256 mv = _mm256_set1_ps(m);
+  __m256 acc = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    _mm256_storeu_ps(x + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  if (i < n) {  // tail through a padded copy: -inf lanes give 0
+    alignas(32) float t[8];
+    std::fill(t, t + 8, -INFINITY);
+    std::copy(x + i, x + n, t);
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_load_ps(t), mv));
+    _mm256_store_ps(t, e);
+    std::copy(t, t + (n - i), x + i);
+    acc = _mm256_add_ps(acc, e);
+    i = n;
+  }
+  sum = hsum256(acc);
+#endif
+  for (; i < n; ++i) sum += x[i] = std::exp(x[i] - m);
+  return sum;
+}
+
+void scale_row(float* x, int64_t n, float c) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= c;
+}
+
+// Online softmax over one tile: scores become weights relative to the new running max, the
+// running sum absorbs them, and the row's accumulated output is rescaled to the new max.
+void softmax_tile(float* s, int64_t R, int64_t kn, float* m, float* l, float* o, int64_t ldo) {
+  for (int64_t r = 0; r < R; ++r) {
+    float* row = s + r * kKeyTile;
+    const float mnew = std::max(m[r], row_max(row, kn));
+    if (mnew == -INFINITY) {  // nothing visible to this row yet
+      std::fill(row, row + kn, 0.f);
+      continue;
+    }
+    const float sum = exp_row(row, kn, mnew);
+    if (mnew != m[r]) {
+      if (m[r] != -INFINITY) {  // earlier tiles contributed: bring them to the new max
+        const float c = std::exp(m[r] - mnew);
+        l[r] *= c;
+        scale_row(o + r * ldo, ldo, c);
+      }
+      m[r] = mnew;
+    }
+    l[r] += sum;
+  }
+}
+
+// Keys [lo, hi) some query of the block may see; tiles outside are skipped.
+void key_range(const Problem& P, int64_t q0, int64_t nq, int64_t& lo, int64_t& hi) {
+  const int64_t first = P.base + q0, last = P.base + q0 + nq - 1;
+  lo = P.mask == MaskKind::SlidingWindow ? std::max<int64_t>(0, first - P.window + 1) : 0;
+  hi = P.mask != MaskKind::None ? std::min(P.n_keys, last + 1) : P.n_keys;
+}
+
+void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& sc) {
+  const int64_t nq = std::min(P.qblock, P.Tq - q0), R = nq * P.group, D = P.D;
+  const int64_t ldv = round_up(P.Dv, kNR);
+  sc.q.resize(size_t(R * D));
+  sc.kt.resize(size_t(D * kKeyTile));
+  sc.v.resize(size_t(kKeyTile * ldv));
+  sc.s.resize(size_t(R * kKeyTile));
+  sc.o.assign(size_t(R * ldv), 0.f);
+  sc.m.assign(size_t(R), -INFINITY);
+  sc.l.assign(size_t(R), 0.f);
+
+  // Rows are query-major: the group's heads are adjacent in q, so each query is one copy.
+  for (int64_t qi = 0; qi < nq; ++qi) {
+    const float* src = P.q + ((b * P.Tq + q0 + qi) * P.Hq + hk * P.group) * D;
+    float* dst = sc.q.data() + qi * P.group * D;
+    for (int64_t i = 0; i < P.group * D; ++i) dst[i] = src[i] * P.scale;
+  }
+
+  int64_t lo, hi;
+  key_range(P, q0, nq, lo, hi);
+  const int64_t k_off = b * P.k_bs + hk * P.k_hs, v_off = b * P.v_bs + hk * P.v_hs;
+  for (int64_t j0 = lo; j0 < hi; j0 += kKeyTile) {
+    const int64_t kn = std::min(kKeyTile, hi - j0);
+    load_k_tile(P, k_off + j0 * P.k_js, kn, sc.kt.data());
+    tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.s.data());
+    if (P.softcap > 0.f)
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t c = 0; c < kn; ++c) {
+          float& x = sc.s[size_t(r * kKeyTile + c)];
+          x = P.softcap * std::tanh(x / P.softcap);
+        }
+    mask_tile(P, b, q0, nq, j0, kn, sc.s.data());
+    softmax_tile(sc.s.data(), R, kn, sc.m.data(), sc.l.data(), sc.o.data(), ldv);
+    load_v_tile(P, v_off + j0 * P.v_js, kn, sc.v.data(), ldv);
+    tile_pv(sc.s.data(), R, sc.v.data(), ldv, kn, sc.o.data());
+  }
+
+  // Normalize; a row that saw no key (all masked) is defined as zeros.
+  for (int64_t qi = 0; qi < nq; ++qi)
+    for (int64_t g = 0; g < P.group; ++g) {
+      const int64_t r = qi * P.group + g;
+      float* dst = P.out + ((b * P.Tq + q0 + qi) * P.Hq + hk * P.group + g) * P.Dv;
+      const float inv = sc.l[size_t(r)] > 0.f ? 1.f / sc.l[size_t(r)] : 0.f;
+      for (int64_t d = 0; d < P.Dv; ++d) dst[d] = sc.o[size_t(r * ldv + d)] * inv;
+    }
+}
+
+// Queries per item: about kRowsPerItem rows, but small enough to give every thread work.
+int64_t choose_qblock(int64_t B, int64_t Hkv, int64_t Tq, int64_t group, int threads) {
+  int64_t qb = std::clamp<int64_t>(kRowsPerItem / group, 1, Tq);
+  while (qb > 1 && B * Hkv * ((Tq + qb - 1) / qb) < 4 * threads) qb = (qb + 1) / 2;
+  return qb;
+}
+
+// Runs every (batch, KV head, query block) item. Items are taken from a shared counter, the
+// last query blocks first: under a causal mask they see the most keys, so handing them out
+// early keeps the threads' loads even.
+void run_items(const Problem& P, ThreadPool& pool) {
+  const int64_t nqb = (P.Tq + P.qblock - 1) / P.qblock, per_block = P.B * P.Hkv;
+  const int64_t n = nqb * per_block;
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    Scratch& sc = scratch();
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
+      const int64_t qb = nqb - 1 - i / per_block, bh = i % per_block;
+      attend_block(P, bh / P.Hkv, bh % P.Hkv, qb * P.qblock, sc);
+    }
+  };
+  if (n == 1) return work();
+  pool.run([&work](int, int) { work(); });
+}
+
 void k_attention(const KernelArgs& a) {
   const auto& at = a.node.attrs;
   const TensorView &q = a.in[0], &k = a.in[1], &v = a.in[2];
-  const int64_t B = q.shape[0], Tq = q.shape[1], Hq = q.shape[2], D = q.shape[3];
-  const int64_t Tk = k.shape[1], Hkv = k.shape[2], Dv = v.shape[3];
-  const int64_t group = Hq / Hkv;
-  const float* pq = q.ptr<float>();
-  const float* pk = k.ptr<float>();
-  const float* pv = v.ptr<float>();
-  float* po = a.out.ptr<float>();
-
-  int64_t base = Tk - Tq, n_keys = Tk, S = 0;
-  const TensorView* kc = nullptr;
-  const TensorView* vc = nullptr;
-  const uint8_t* key_mask = nullptr;
+  Problem P{};
+  P.B = q.shape[0], P.Tq = q.shape[1], P.Hq = q.shape[2], P.D = q.shape[3];
+  const int64_t Tk = k.shape[1];
+  P.Hkv = k.shape[2], P.Dv = v.shape[3], P.group = P.Hq / P.Hkv;
+  P.q = q.ptr<float>();
+  P.out = a.out.ptr<float>();
+  P.mask = at.mask, P.window = at.window, P.scale = at.scale, P.softcap = at.softcap;
+  P.base = Tk - P.Tq, P.n_keys = Tk;
+  // Without a cache, K and V are [B, Tk, Hkv, D] as given.
+  P.k = k.ptr<float>(), P.v = v.ptr<float>(), P.f16 = false;
+  P.k_bs = Tk * P.Hkv * P.D, P.k_hs = P.D, P.k_js = P.Hkv * P.D;
+  P.v_bs = Tk * P.Hkv * P.Dv, P.v_hs = P.Dv, P.v_js = P.Hkv * P.Dv;
   size_t next = 3;
   if (at.has_cache) {
-    kc = &a.in[3];
-    vc = &a.in[4];
-    S = kc->shape[2];
-    int32_t p0 = a.in[5].ptr<int32_t>()[0];
+    const TensorView &kc = a.in[3], &vc = a.in[4];
+    const int64_t S = kc.shape[2];
+    const int32_t p0 = a.in[5].ptr<int32_t>()[0];
     RLX_CHECK(p0 >= 0 && p0 + Tk <= S,
               "KV cache is full: {} cached + {} new tokens exceed its {} positions", p0, Tk, S);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < Tk; ++t)
-        for (int64_t h = 0; h < Hkv; ++h) {
-          write_cache_row(*kc, b, h, p0 + t, pk + ((b * Tk + t) * Hkv + h) * D);
-          write_cache_row(*vc, b, h, p0 + t, pv + ((b * Tk + t) * Hkv + h) * Dv);
-        }
-    base = p0;
-    n_keys = p0 + Tk;
+    const float *pk = k.ptr<float>(), *pv = v.ptr<float>();
+    const int64_t Hkv = P.Hkv, D = P.D, Dv = P.Dv;
+    a.pool.parallel_for(P.B * Tk * Hkv, 64, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t h = r % Hkv, t = (r / Hkv) % Tk, b = r / (Hkv * Tk);
+        write_cache_row(kc, b, h, p0 + t, pk + r * D);
+        write_cache_row(vc, b, h, p0 + t, pv + r * Dv);
+      }
+    });
+    P.base = p0, P.n_keys = p0 + Tk;
+    P.f16 = kc.dtype == DType::F16;
+    P.k = kc.data, P.v = vc.data;
+    P.k_bs = Hkv * S * D, P.k_hs = S * D, P.k_js = D;
+    P.v_bs = Hkv * S * Dv, P.v_hs = S * Dv, P.v_js = Dv;
     next = 6;
   }
-  std::vector<uint8_t> mask_bytes;
+  thread_local std::vector<uint8_t> mask_bytes;
   if (at.has_key_mask) {
     const TensorView& m = a.in[next];
     Tensor mf = to_f32(m);
     mask_bytes.resize(size_t(m.numel()));
     for (int64_t i = 0; i < m.numel(); ++i) mask_bytes[size_t(i)] = mf.ptr<float>()[i] != 0.f;
-    key_mask = mask_bytes.data();
+    P.key_mask = mask_bytes.data();
   }
-  const bool f16_cache = kc && kc->dtype == DType::F16;
-
-  a.pool.parallel_for(B * Hq * Tq, 1, [&](int64_t r0, int64_t r1) {
-    std::vector<float> scores(static_cast<size_t>(n_keys)), krow(static_cast<size_t>(D)),
-        vrow(static_cast<size_t>(Dv));
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t tq = r % Tq, hq = (r / Tq) % Hq, b = r / (Tq * Hq), hk = hq / group;
-      const int64_t qpos = base + tq;
-      const float* qr = pq + ((b * Tq + tq) * Hq + hq) * D;
-      auto key = [&](int64_t j) -> const float* {
-        if (!kc) return pk + ((b * Tk + j) * Hkv + hk) * D;
-        int64_t off = ((b * Hkv + hk) * S + j) * D;
-        if (!f16_cache) return kc->ptr<float>() + off;
-        f16_to_f32_row(kc->ptr<uint16_t>() + off, krow.data(), D);
-        return krow.data();
-      };
-      auto value = [&](int64_t j) -> const float* {
-        if (!vc) return pv + ((b * Tk + j) * Hkv + hk) * Dv;
-        int64_t off = ((b * Hkv + hk) * S + j) * Dv;
-        if (!f16_cache) return vc->ptr<float>() + off;
-        f16_to_f32_row(vc->ptr<uint16_t>() + off, vrow.data(), Dv);
-        return vrow.data();
-      };
-      for (int64_t j = 0; j < n_keys; ++j) {
-        bool ok = true;
-        if (at.mask != MaskKind::None && j > qpos) ok = false;
-        if (at.mask == MaskKind::SlidingWindow && qpos - j >= at.window) ok = false;
-        if (key_mask && !key_mask[b * n_keys + j]) ok = false;
-        scores[size_t(j)] = ok ? dot_f32(qr, key(j), D) : -INFINITY;
-      }
-      softmax_row(scores.data(), n_keys, at.scale, at.softcap);
-      float* orow = po + ((b * Tq + tq) * Hq + hq) * Dv;
-      std::memset(orow, 0, size_t(Dv) * 4);
-      for (int64_t j = 0; j < n_keys; ++j)
-        if (scores[size_t(j)] != 0.f) axpy_f32(scores[size_t(j)], value(j), orow, Dv);
-    }
-  });
+  P.qblock = choose_qblock(P.B, P.Hkv, P.Tq, P.group, a.pool.size());
+  run_items(P, a.pool);
 }
 
 }  // namespace
