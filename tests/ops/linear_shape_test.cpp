@@ -19,9 +19,14 @@ Tensor convert(const Tensor& x, DType t) {
 }
 
 TEST(OpLinear, WeightDtypesMatchDequantizedReference) {
-  for (DType wt : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
-    for (int64_t M : {1, 5}) {
-      const int64_t K = 64, N = 37;
+  // M = 40 takes the packed-GEMM path (partial 6-row panels, partial 16-row strips); K = 300
+  // spans two K blocks with a tail that is not a multiple of 8.
+  const std::pair<DType, int64_t> cases[] = {
+      {DType::F32, 64},  {DType::F32, 300},  {DType::F16, 64},  {DType::BF16, 64},
+      {DType::Q8_0, 64}, {DType::Q4_K, 512}, {DType::Q6_K, 512}};
+  for (auto [wt, K] : cases)
+    for (int64_t M : {1, 5, 40}) {
+      const int64_t N = 37;
       Tensor x = random_tensor({M, K}, 40), w32 = random_tensor({N, K}, 41),
              bias = random_tensor({N}, 42);
       Tensor w = convert(w32, wt);
@@ -47,7 +52,8 @@ TEST(OpLinear, WeightDtypesMatchDequantizedReference) {
         }
       double tol = 1e-4;
       expect_close(y, want, tol,
-                   std::string("linear ") + dtype_name(wt) + " M=" + std::to_string(M));
+                   std::string("linear ") + dtype_name(wt) + " M=" + std::to_string(M) +
+                       " K=" + std::to_string(K));
     }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "backends/cpu/gemm.h"
 #include "backends/cpu/kernel.h"
 #include "backends/cpu/simd.h"
 #include "rlx/core/error.h"
@@ -21,11 +22,50 @@ using ir::OpKind;
 constexpr int64_t kRowGrain = 16;
 // Activation rows per tile in the packed-weight path.
 constexpr int64_t kTokenBlock = 32;
+// From this many activation rows on, weights are expanded to floats 16 rows at a time and
+// multiplied by the packed GEMM: the expansion is paid once per call, not once per token.
+constexpr int64_t kGemmMinRows = 16;
 
 std::vector<float>& thread_buffer(size_t n) {
   thread_local std::vector<float> buf;
   if (buf.size() < n) buf.resize(n);
   return buf;
+}
+
+std::vector<uint8_t>& thread_bytes(size_t n) {
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+// The many-row path. Activations first take the rounding the dot kernels would give them
+// (Q8_K, Q8_0, F16... per the weight type), so prefill and decode compute the same products
+// and results still match llama.cpp's; only the summation order differs.
+void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, const char* pw,
+                 int64_t row_bytes, float* py, ThreadPool& pool) {
+  const QuantTraits& qt = quant_traits(wt);
+  const float* act = px;
+  thread_local std::vector<float> rounded;
+  if (qt.vec_dot && qt.vec_dot_type != DType::F32) {
+    rounded.resize(size_t(M * K));
+    float* out = rounded.data();  // a thread_local named inside the lambda would be the worker's
+    const DType at = qt.vec_dot_type;
+    pool.parallel_for(M, 4, [&](int64_t m0, int64_t m1) {
+      std::vector<uint8_t>& q = thread_bytes(size_t(dtype_bytes(at, K)));
+      for (int64_t m = m0; m < m1; ++m) {
+        quantize_activation_row(at, px + m * K, q.data(), K);
+        dequantize_row(at, q.data(), out + m * K, K);
+      }
+    });
+    act = out;
+  }
+  gemm_f32_bt(
+      act, M, K, N,
+      [&](int64_t n0, int64_t rows, float* dst) {
+        for (int64_t r = 0; r < rows; ++r)
+          dequantize_row(wt, pw + (n0 + r) * row_bytes, dst + r * K, K);
+      },
+      py, pool);
 }
 
 void k_linear(const KernelArgs& a) {
@@ -50,6 +90,12 @@ void k_linear(const KernelArgs& a) {
       for (int64_t n = n0; n < n1; ++n) py[m * N + n] += bias[n];
   };
 
+  if (M >= kGemmMinRows && can_dequantize(wt)) {
+    linear_gemm(px, M, K, N, wt, pw, row_bytes, py, a.pool);
+    for (int64_t m = 0; bias && m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) py[m * N + n] += bias[n];
+    return;
+  }
   if (wt == DType::F32) {
     a.pool.parallel_for(N, kRowGrain, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n) {

@@ -1,0 +1,160 @@
+// Blocked GEMM in the BLIS style: A is packed once into 6-row panels ([panel][k][6]); each
+// thread expands 16 weight rows at a time into a [k][16] strip that stays in L1/L2 while every
+// activation panel streams past it through a 6×16 register tile (12 accumulators).
+#include "backends/cpu/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "backends/cpu/simd.h"
+
+namespace rlx::cpu {
+namespace {
+
+constexpr int64_t kMR = 6;    // activation rows per register tile
+constexpr int64_t kNR = 16;   // weight rows per register tile (two 8-float vectors)
+constexpr int64_t kKc = 256;  // K per block: a 16 KiB weight block stays in L1
+
+// Ap[p][k][i] = A[(p * kMR + i) * K + k], zero rows past M.
+void pack_activations(const float* A, int64_t M, int64_t K, float* Ap, ThreadPool& pool) {
+  const int64_t panels = (M + kMR - 1) / kMR;
+  pool.parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* dst = Ap + p * K * kMR;
+      const int64_t rows = std::min(kMR, M - p * kMR);
+      for (int64_t i = 0; i < kMR; ++i) {
+        if (i >= rows) {
+          for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = 0.f;
+          continue;
+        }
+        const float* src = A + (p * kMR + i) * K;
+        for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = src[k];
+      }
+    }
+  });
+}
+
+// Bp[k][r] = rows[r * K + k] for a strip of kNR rows (rows past `valid` are zero).
+void pack_strip(const float* rows, int64_t valid, int64_t K, float* Bp) {
+  int64_t k = 0;
+#if RLX_AVX2
+  if (valid == kNR) {
+    for (; k + 8 <= K; k += 8)
+      for (int64_t g = 0; g < 2; ++g) {
+        __m256 r[8];
+        for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(rows + (g * 8 + j) * K + k);
+        // 8×8 transpose: interleave pairs, then quads, then 128-bit halves.
+        __m256 t[8];
+        for (int j = 0; j < 4; ++j) {
+          t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+          t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+        }
+        __m256 u[8];
+        for (int j = 0; j < 2; ++j) {
+          u[4 * j + 0] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
+          u[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
+          u[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
+          u[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
+        }
+        for (int j = 0; j < 4; ++j) {
+          _mm256_storeu_ps(Bp + (k + j) * kNR + g * 8,
+                           _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
+          _mm256_storeu_ps(Bp + (k + j + 4) * kNR + g * 8,
+                           _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+        }
+      }
+  }
+#endif
+  for (; k < K; ++k)
+    for (int64_t r = 0; r < kNR; ++r) Bp[k * kNR + r] = r < valid ? rows[r * K + k] : 0.f;
+}
+
+// c[i * ldc + j] (+)= sum_k a[k][i] * b[k][j] for a full 6×16 tile.
+void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+#if RLX_AVX2
+  __m256 c0[kMR], c1[kMR];
+  for (int i = 0; i < kMR; ++i) {
+    c0[i] = accumulate ? _mm256_loadu_ps(c + i * ldc) : _mm256_setzero_ps();
+    c1[i] = accumulate ? _mm256_loadu_ps(c + i * ldc + 8) : _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    for (int i = 0; i < kMR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+  }
+  for (int i = 0; i < kMR; ++i) {
+    _mm256_storeu_ps(c + i * ldc, c0[i]);
+    _mm256_storeu_ps(c + i * ldc + 8, c1[i]);
+  }
+#else
+  float acc[kMR][kNR];
+  for (int i = 0; i < kMR; ++i)
+    for (int j = 0; j < kNR; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.f;
+  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR)
+    for (int i = 0; i < kMR; ++i)
+      for (int j = 0; j < kNR; ++j) acc[i][j] += a[i] * b[j];
+  for (int i = 0; i < kMR; ++i)
+    for (int j = 0; j < kNR; ++j) c[i * ldc + j] = acc[i][j];
+#endif
+}
+
+// A partial tile (rows < 6 or cols < 16) goes through a scratch tile.
+void edge_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows,
+               int64_t cols, bool accumulate) {
+  float t[kMR * kNR] = {};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) t[i * kNR + j] = accumulate ? c[i * ldc + j] : 0.f;
+  tile_6x16(kc, a, b, t, kNR, true);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = t[i * kNR + j];
+}
+
+template <class T>
+T& thread_scratch(size_t n) {
+  thread_local T buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+}  // namespace
+
+void gemm_f32_bt(const float* A, int64_t M, int64_t K, int64_t N, const WeightRowLoader& load_b,
+                 float* C, ThreadPool& pool) {
+  const int64_t panels = (M + kMR - 1) / kMR;
+  std::vector<float>& Ap = thread_scratch<std::vector<float>>(size_t(panels * K * kMR));
+  pack_activations(A, M, K, Ap.data(), pool);
+  const float* ap = Ap.data();
+  const int64_t strips = (N + kNR - 1) / kNR;
+  pool.parallel_for(strips, 1, [&](int64_t s0, int64_t s1) {
+    struct Buffers {
+      std::vector<float> rows, strip;
+    };
+    thread_local Buffers buf;
+    if (buf.rows.size() < size_t(kNR * K)) buf.rows.resize(size_t(kNR * K));
+    if (buf.strip.size() < size_t(kNR * K)) buf.strip.resize(size_t(kNR * K));
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
+      load_b(n0, cols, buf.rows.data());
+      pack_strip(buf.rows.data(), cols, K, buf.strip.data());
+      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+        const int64_t kc = std::min(kKc, K - k0);
+        const float* b = buf.strip.data() + k0 * kNR;
+        for (int64_t p = 0; p < panels; ++p) {
+          const float* a = ap + (p * K + k0) * kMR;
+          float* c = C + p * kMR * N + n0;
+          const int64_t rows = std::min(kMR, M - p * kMR);
+          if (rows == kMR && cols == kNR)
+            tile_6x16(kc, a, b, c, N, k0 > 0);
+          else
+            edge_tile(kc, a, b, c, N, rows, cols, k0 > 0);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace rlx::cpu

@@ -1,0 +1,19 @@
+// Packed single-precision GEMM for many-token linears (prefill): C = A · Bᵀ where A is
+// M×K activations and B is N×K weight rows produced on demand as floats (dequantized, or
+// converted from 16 bits), so a quantized matrix is expanded 16 rows at a time, never whole.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "rlx/core/thread_pool.h"
+
+namespace rlx::cpu {
+
+// Writes weight rows [n0, n0 + rows) (rows <= 16) as floats: row r at dst + r * K.
+using WeightRowLoader = std::function<void(int64_t n0, int64_t rows, float* dst)>;
+
+// C[m * N + n] = sum_k A[m * K + k] * B[n][k] for m < M, n < N. Threads split N.
+void gemm_f32_bt(const float* A, int64_t M, int64_t K, int64_t N, const WeightRowLoader& load_b,
+                 float* C, ThreadPool& pool);
+
+}  // namespace rlx::cpu
