@@ -137,25 +137,43 @@ void load_v_tile(const Problem& P, int64_t off0, int64_t kn, float* v, int64_t l
   }
 }
 
+#if RLX_AVX2
+// One row of a micro-tile: (a, b) += x · (v0, v1). Accumulators are separate named variables
+// in the callers (not an array) so that the compiler keeps all of them in registers.
+inline void fma_row(__m256 x, __m256 v0, __m256 v1, __m256& a, __m256& b) {
+  a = _mm256_fmadd_ps(x, v0, a);
+  b = _mm256_fmadd_ps(x, v1, b);
+}
+
+inline void store_row(float* dst, __m256 a, __m256 b) {
+  _mm256_storeu_ps(dst, a);
+  _mm256_storeu_ps(dst + 8, b);
+}
+#endif
+
 // s[r][0..kNR) = q[r]·kt[:, 0..kNR) for MR rows (q row stride ldq, s row stride kKeyTile).
 template <int MR>
 void score_micro(const float* q, int64_t ldq, const float* kt, int64_t D, float* s) {
 #if RLX_AVX2
-  __m256 acc[MR][2];
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  __m256 a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5;
+  a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = _mm256_setzero_ps();
   for (int64_t d = 0; d < D; ++d) {
     const __m256 k0 = _mm256_loadu_ps(kt + d * kKeyTile),
                  k1 = _mm256_loadu_ps(kt + d * kKeyTile + 8);
-    for (int r = 0; r < MR; ++r) {
-      const __m256 qv = _mm256_broadcast_ss(q + r * ldq + d);
-      acc[r][0] = _mm256_fmadd_ps(qv, k0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(qv, k1, acc[r][1]);
-    }
+    const float* qd = q + d;
+    fma_row(_mm256_broadcast_ss(qd), k0, k1, a0, b0);
+    if constexpr (MR > 1) fma_row(_mm256_broadcast_ss(qd + ldq), k0, k1, a1, b1);
+    if constexpr (MR > 2) fma_row(_mm256_broadcast_ss(qd + 2 * ldq), k0, k1, a2, b2);
+    if constexpr (MR > 3) fma_row(_mm256_broadcast_ss(qd + 3 * ldq), k0, k1, a3, b3);
+    if constexpr (MR > 4) fma_row(_mm256_broadcast_ss(qd + 4 * ldq), k0, k1, a4, b4);
+    if constexpr (MR > 5) fma_row(_mm256_broadcast_ss(qd + 5 * ldq), k0, k1, a5, b5);
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(s + r * kKeyTile, acc[r][0]);
-    _mm256_storeu_ps(s + r * kKeyTile + 8, acc[r][1]);
-  }
+  store_row(s, a0, b0);
+  if constexpr (MR > 1) store_row(s + kKeyTile, a1, b1);
+  if constexpr (MR > 2) store_row(s + 2 * kKeyTile, a2, b2);
+  if constexpr (MR > 3) store_row(s + 3 * kKeyTile, a3, b3);
+  if constexpr (MR > 4) store_row(s + 4 * kKeyTile, a4, b4);
+  if constexpr (MR > 5) store_row(s + 5 * kKeyTile, a5, b5);
 #else
   for (int r = 0; r < MR; ++r)
     for (int64_t c = 0; c < kNR; ++c) {
@@ -170,23 +188,28 @@ void score_micro(const float* q, int64_t ldq, const float* kt, int64_t D, float*
 template <int MR>
 void pv_micro(const float* p, const float* v, int64_t ldv, int64_t kn, float* o, int64_t ldo) {
 #if RLX_AVX2
-  __m256 acc[MR][2];
-  for (int r = 0; r < MR; ++r) {
-    acc[r][0] = _mm256_loadu_ps(o + r * ldo);
-    acc[r][1] = _mm256_loadu_ps(o + r * ldo + 8);
-  }
+  __m256 a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5;
+  a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = _mm256_setzero_ps();
   for (int64_t j = 0; j < kn; ++j) {
     const __m256 v0 = _mm256_loadu_ps(v + j * ldv), v1 = _mm256_loadu_ps(v + j * ldv + 8);
-    for (int r = 0; r < MR; ++r) {
-      const __m256 pv = _mm256_broadcast_ss(p + r * kKeyTile + j);
-      acc[r][0] = _mm256_fmadd_ps(pv, v0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(pv, v1, acc[r][1]);
-    }
+    const float* pj = p + j;
+    fma_row(_mm256_broadcast_ss(pj), v0, v1, a0, b0);
+    if constexpr (MR > 1) fma_row(_mm256_broadcast_ss(pj + kKeyTile), v0, v1, a1, b1);
+    if constexpr (MR > 2) fma_row(_mm256_broadcast_ss(pj + 2 * kKeyTile), v0, v1, a2, b2);
+    if constexpr (MR > 3) fma_row(_mm256_broadcast_ss(pj + 3 * kKeyTile), v0, v1, a3, b3);
+    if constexpr (MR > 4) fma_row(_mm256_broadcast_ss(pj + 4 * kKeyTile), v0, v1, a4, b4);
+    if constexpr (MR > 5) fma_row(_mm256_broadcast_ss(pj + 5 * kKeyTile), v0, v1, a5, b5);
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_ps(o + r * ldo, acc[r][0]);
-    _mm256_storeu_ps(o + r * ldo + 8, acc[r][1]);
-  }
+  auto add_row = [](float* dst, __m256 a, __m256 b) {
+    store_row(dst, _mm256_add_ps(_mm256_loadu_ps(dst), a),
+              _mm256_add_ps(_mm256_loadu_ps(dst + 8), b));
+  };
+  add_row(o, a0, b0);
+  if constexpr (MR > 1) add_row(o + ldo, a1, b1);
+  if constexpr (MR > 2) add_row(o + 2 * ldo, a2, b2);
+  if constexpr (MR > 3) add_row(o + 3 * ldo, a3, b3);
+  if constexpr (MR > 4) add_row(o + 4 * ldo, a4, b4);
+  if constexpr (MR > 5) add_row(o + 5 * ldo, a5, b5);
 #else
   for (int r = 0; r < MR; ++r)
     for (int64_t j = 0; j < kn; ++j)
