@@ -25,10 +25,10 @@ namespace {
 
 using ir::MaskKind;
 
-constexpr int64_t kKeyTile = 64;      // keys per K/V tile
-constexpr int64_t kRowsPerItem = 64;  // target (query, head) rows per work item
-constexpr int kMR = 6;                // rows per micro-tile
-constexpr int64_t kNR = 16;           // columns per micro-tile (keys, or value dims)
+constexpr int64_t kKeyTile = 64;       // keys per K/V tile
+constexpr int64_t kRowsPerItem = 128;  // target (query, head) rows per work item
+constexpr int kMR = 6;                 // rows per micro-tile
+constexpr int64_t kNR = 16;            // columns per micro-tile (keys, or value dims)
 
 int64_t round_up(int64_t x, int64_t m) {
   return (x + m - 1) / m * m;
@@ -54,6 +54,7 @@ struct Problem {
 
 struct Scratch {
   std::vector<float> q, kt, v, s, o, m, l;
+  std::vector<int64_t> lim;  // per row block
 };
 
 Scratch& scratch() {
@@ -224,22 +225,37 @@ constexpr ScoreFn kScore[kMR + 1] = {nullptr,        score_micro<1>, score_micro
 constexpr PvFn kPv[kMR + 1] = {nullptr,     pv_micro<1>, pv_micro<2>, pv_micro<3>,
                                pv_micro<4>, pv_micro<5>, pv_micro<6>};
 
-// Scores of R rows against the kn keys of a tile (columns rounded up to kNR). The column loop
-// is outermost so one kt panel stays in L1 while every row block passes over it.
-void tile_scores(const float* q, int64_t R, int64_t D, const float* kt, int64_t kn, float* s) {
+// Scores of R rows against a tile; row block i (kMR rows) needs the first lim[i] keys
+// (computed in whole kNR columns). The column loop is outermost so one kt panel stays in L1
+// while every row block passes over it.
+void tile_scores(const float* q, int64_t R, int64_t D, const float* kt, int64_t kn,
+                 const int64_t* lim, float* s) {
   for (int64_t c = 0; c < kn; c += kNR)
-    for (int64_t r = 0; r < R; r += kMR) {
+    for (int64_t r = 0, i = 0; r < R; r += kMR, ++i)
+      if (c < lim[i]) {
+        const int mr = int(std::min<int64_t>(kMR, R - r));
+        kScore[mr](q + r * D, D, kt + c, D, s + r * kKeyTile + c);
+      }
+}
+
+void tile_pv(const float* p, int64_t R, const float* v, int64_t ldv, const int64_t* lim, float* o) {
+  for (int64_t c = 0; c < ldv; c += kNR)
+    for (int64_t r = 0, i = 0; r < R; r += kMR, ++i) {
       const int mr = int(std::min<int64_t>(kMR, R - r));
-      kScore[mr](q + r * D, D, kt + c, D, s + r * kKeyTile + c);
+      kPv[mr](p + r * kKeyTile, v + c, ldv, lim[i], o + r * ldv + c, ldv);
     }
 }
 
-void tile_pv(const float* p, int64_t R, const float* v, int64_t ldv, int64_t kn, float* o) {
-  for (int64_t c = 0; c < ldv; c += kNR)
-    for (int64_t r = 0; r < R; r += kMR) {
-      const int mr = int(std::min<int64_t>(kMR, R - r));
-      kPv[mr](p + r * kKeyTile, v + c, ldv, kn, o + r * ldv + c, ldv);
-    }
+// Keys of the tile [j0, j0+kn) that each block of kMR rows can see. Under a causal mask the
+// diagonal tile is cut short per row block, so little work above the diagonal is done; the
+// scores left unwritten are all masked (mask_tile sets them to -inf).
+void row_block_limits(const Problem& P, int64_t q0, int64_t R, int64_t j0, int64_t kn,
+                      int64_t* lim) {
+  for (int64_t r = 0, i = 0; r < R; r += kMR, ++i) {
+    const int64_t last_q = (std::min(r + kMR, R) - 1) / P.group;
+    lim[i] =
+        P.mask == MaskKind::None ? kn : std::clamp<int64_t>(P.base + q0 + last_q + 1 - j0, 0, kn);
+  }
 }
 
 // Sets to -inf the scores the masks forbid in the tile of keys [j0, j0+kn) for queries
@@ -313,26 +329,28 @@ void scale_row(float* x, int64_t n, float c) {
   for (int64_t i = 0; i < n; ++i) x[i] *= c;
 }
 
-// Online softmax over one tile: scores become weights relative to the new running max, the
-// running sum absorbs them, and the row's accumulated output is rescaled to the new max.
+// Online softmax over one tile: scores become weights relative to the row's reference max,
+// the running sum absorbs them, and the accumulated output is rescaled when the reference
+// moves. The reference only moves when a score exceeds it by more than kSlack (weights up to
+// e^kSlack are harmless in F32), which saves most rescaling passes over the output.
 void softmax_tile(float* s, int64_t R, int64_t kn, float* m, float* l, float* o, int64_t ldo) {
+  constexpr float kSlack = 8.f;
   for (int64_t r = 0; r < R; ++r) {
     float* row = s + r * kKeyTile;
-    const float mnew = std::max(m[r], row_max(row, kn));
-    if (mnew == -INFINITY) {  // nothing visible to this row yet
-      std::fill(row, row + kn, 0.f);
-      continue;
-    }
-    const float sum = exp_row(row, kn, mnew);
-    if (mnew != m[r]) {
-      if (m[r] != -INFINITY) {  // earlier tiles contributed: bring them to the new max
-        const float c = std::exp(m[r] - mnew);
+    const float tmax = row_max(row, kn);
+    if (tmax > m[r] + kSlack) {
+      if (m[r] != -INFINITY) {  // earlier tiles contributed: bring them to the new reference
+        const float c = std::exp(m[r] - tmax);
         l[r] *= c;
         scale_row(o + r * ldo, ldo, c);
       }
-      m[r] = mnew;
+      m[r] = tmax;
     }
-    l[r] += sum;
+    if (m[r] == -INFINITY) {  // nothing visible to this row yet
+      std::fill(row, row + kn, 0.f);
+      continue;
+    }
+    l[r] += exp_row(row, kn, m[r]);
   }
 }
 
@@ -353,6 +371,7 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
   sc.o.assign(size_t(R * ldv), 0.f);
   sc.m.assign(size_t(R), -INFINITY);
   sc.l.assign(size_t(R), 0.f);
+  sc.lim.resize(size_t((R + kMR - 1) / kMR));
 
   // Rows are query-major: the group's heads are adjacent in q, so each query is one copy.
   for (int64_t qi = 0; qi < nq; ++qi) {
@@ -367,7 +386,8 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
   for (int64_t j0 = lo; j0 < hi; j0 += kKeyTile) {
     const int64_t kn = std::min(kKeyTile, hi - j0);
     load_k_tile(P, k_off + j0 * P.k_js, kn, sc.kt.data());
-    tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.s.data());
+    row_block_limits(P, q0, R, j0, kn, sc.lim.data());
+    tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.lim.data(), sc.s.data());
     if (P.softcap > 0.f)
       for (int64_t r = 0; r < R; ++r)
         for (int64_t c = 0; c < kn; ++c) {
@@ -377,7 +397,7 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
     mask_tile(P, b, q0, nq, j0, kn, sc.s.data());
     softmax_tile(sc.s.data(), R, kn, sc.m.data(), sc.l.data(), sc.o.data(), ldv);
     load_v_tile(P, v_off + j0 * P.v_js, kn, sc.v.data(), ldv);
-    tile_pv(sc.s.data(), R, sc.v.data(), ldv, kn, sc.o.data());
+    tile_pv(sc.s.data(), R, sc.v.data(), ldv, sc.lim.data(), sc.o.data());
   }
 
   // Normalize; a row that saw no key (all masked) is defined as zeros.
