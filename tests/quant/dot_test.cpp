@@ -126,6 +126,38 @@ TEST(VecDot, MatmulRows) {
                std::exception);
 }
 
+// vec_dot_rows gives vec_dot's results bit for bit, for any row count (the multi-row kernels
+// take rows in groups, with a remainder) and for row strides that are not the row size.
+TEST(VecDot, RowsMatchSingleRow) {
+  for (DType t : kWeightTypes) {
+    SCOPED_TRACE(dtype_name(t));
+    const QuantTraits& tr = quant_traits(t);
+    ASSERT_NE(tr.vec_dot_rows, nullptr);
+    for (int64_t k : {256, 1024}) {
+      const int64_t rb = dtype_bytes(t, k);
+      for (int64_t stride : {rb, rb + 7}) {
+        const int max_rows = 19;
+        std::vector<uint8_t> w(size_t(stride * max_rows));
+        for (int r = 0; r < max_rows; ++r) {
+          auto wf = random_row(k, 100 + uint32_t(r), 0.02f);
+          quantize_row(t, wf.data(), w.data() + r * stride, k);
+        }
+        auto xf = random_row(k, 99, 1.5f);
+        xf[5] = 30.f;
+        std::vector<uint8_t> x(size_t(dtype_bytes(tr.vec_dot_type, k)));
+        quantize_activation_row(tr.vec_dot_type, xf.data(), x.data(), k);
+        for (int nrows : {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 19}) {
+          std::vector<float> y(size_t(nrows), -1.f);
+          tr.vec_dot_rows(w.data(), size_t(stride), nrows, x.data(), k, y.data());
+          for (int r = 0; r < nrows; ++r)
+            EXPECT_EQ(y[size_t(r)], tr.vec_dot(w.data() + r * stride, x.data(), k))
+                << "k=" << k << " stride=" << stride << " nrows=" << nrows << " row " << r;
+        }
+      }
+    }
+  }
+}
+
 // Not a pass/fail test: one-thread throughput of vec_dot over a 4096 x 4096 weight matrix
 // (larger than the caches), SIMD vs scalar.
 TEST(VecDot, SpeedReport) {

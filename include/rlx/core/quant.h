@@ -1,6 +1,7 @@
 // Block-quantized formats: per-dtype traits (dequantize, quantize, dot kernels).
 // Row functions take n elements, a multiple of the dtype's block size.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "rlx/core/dtype.h"
@@ -12,12 +13,20 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // Dot product of one weight row (dtype W) with one activation row already quantized to
 // W's vec_dot_type; n elements.
 using VecDotFn = float (*)(const void* w_row, const void* act_row, int64_t n);
+// out[r] = vec_dot(w + r * row_stride, act_row, n) for r in [0, nrows), bit for bit, for any
+// nrows >= 1: several weight rows against one activation row, sharing its loads and the
+// per-block bookkeeping (matrix-vector products in decode). w and row_stride need no alignment.
+using VecDotRowsFn = void (*)(const void* w, size_t row_stride, int nrows, const void* act_row,
+                              int64_t n, float* out);
 
 struct QuantTraits {
   DequantizeRowFn dequantize = nullptr;  // exact, bit-for-bit with ggml
   QuantizeRowFn quantize = nullptr;      // reference quantizer (no importance matrix)
   DType vec_dot_type = DType::F32;       // activation format the dot kernel consumes
   VecDotFn vec_dot = nullptr;
+  // Multi-row form of vec_dot; every type with a vec_dot has one (a loop over vec_dot where no
+  // faster kernel exists).
+  VecDotRowsFn vec_dot_rows = nullptr;
 };
 
 // Traits of a dtype; the function pointers are null where rlx has no implementation.

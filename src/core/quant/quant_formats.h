@@ -138,9 +138,15 @@ void register_iq4(QuantTraits* table);     // quant_iq4.cpp
 void quantize_act_q8_0(const float* src, void* dst, int64_t n);
 void quantize_act_q8_1(const float* src, void* dst, int64_t n);
 
-// Dot kernels: scalar references (dot_scalar.cpp) and AVX2 versions (dot_avx2.cpp; null
-// where the build has no AVX2). Index by DType.
+// Dot kernels: scalar references (dot_scalar.cpp) and AVX2 versions (dot_avx2.cpp,
+// dot_k_avx2.cpp; null where the build has no AVX2). A null `rows` means no multi-row kernel:
+// the traits table then loops over `one`.
+struct DotKernels {
+  VecDotFn one = nullptr;
+  VecDotRowsFn rows = nullptr;
+};
 VecDotFn scalar_vec_dot(DType t);
-VecDotFn avx2_vec_dot(DType t);
+DotKernels avx2_dot_kernels(DType t);
+DotKernels avx2_k_dot_kernels(DType t);  // the K-quants
 
 }  // namespace rlx::quant

@@ -1,6 +1,8 @@
 // The traits table: which row functions exist per dtype. Each format family's functions live
 // in their own file (quant_legacy.cpp, quant_k.cpp, quant_iq4.cpp; dot_*.cpp for the kernels).
+#include <algorithm>
 #include <array>
+#include <utility>
 
 #include "core/quant/fp_strict.h"  // first: no FMA contraction
 #include "core/quant/quant_formats.h"
@@ -11,14 +13,28 @@
 namespace rlx {
 namespace quant {
 
+// vec_dot_rows of a type without a multi-row kernel: one vec_dot call per row.
+template <size_t kType>
+void rows_by_one(const void* w, size_t stride, int nrows, const void* act, int64_t n, float* out) {
+  const VecDotFn dot = quant_traits(DType(kType)).vec_dot;
+  for (int r = 0; r < nrows; ++r) out[r] = dot(static_cast<const uint8_t*>(w) + r * stride, act, n);
+}
+
+template <size_t... kTypes>
+std::array<VecDotRowsFn, sizeof...(kTypes)> rows_by_one_table(std::index_sequence<kTypes...>) {
+  return {rows_by_one<kTypes>...};
+}
+
 void register_formats(QuantTraits* t) {
   register_legacy(t);
   register_k(t);
   register_iq4(t);
   // Dot kernels: AVX2 where compiled in, else the scalar reference (same results).
+  const auto loops = rows_by_one_table(std::make_index_sequence<size_t(DType::kCount)>());
   for (size_t i = 0; i < size_t(DType::kCount); ++i) {
-    VecDotFn fast = avx2_vec_dot(DType(i));
-    t[i].vec_dot = fast ? fast : scalar_vec_dot(DType(i));
+    const DotKernels fast = avx2_dot_kernels(DType(i));
+    t[i].vec_dot = fast.one ? fast.one : scalar_vec_dot(DType(i));
+    t[i].vec_dot_rows = fast.rows ? fast.rows : t[i].vec_dot ? loops[i] : nullptr;
   }
 }
 
@@ -47,9 +63,9 @@ void q_bf16(const float* s, void* d, int64_t n) {
 
 std::array<QuantTraits, size_t(DType::kCount)> build_table() {
   std::array<QuantTraits, size_t(DType::kCount)> t{};
-  t[size_t(DType::F32)] = {deq_f32, q_f32, DType::F32, nullptr};
-  t[size_t(DType::F16)] = {deq_f16, q_f16, DType::F16, nullptr};
-  t[size_t(DType::BF16)] = {deq_bf16, q_bf16, DType::BF16, nullptr};
+  t[size_t(DType::F32)] = {deq_f32, q_f32, DType::F32};
+  t[size_t(DType::F16)] = {deq_f16, q_f16, DType::F16};
+  t[size_t(DType::BF16)] = {deq_bf16, q_bf16, DType::BF16};
   quant::register_formats(t.data());
   return t;
 }
@@ -104,11 +120,14 @@ void quantize_activation_row(DType vec_dot_type, const float* x, void* dst, int6
 
 void quant_matmul_rows(DType wtype, const void* W, int64_t rows, int64_t k, const void* x_q,
                        float* y) {
-  VecDotFn dot = quant_traits(wtype).vec_dot;
+  const VecDotRowsFn dot = quant_traits(wtype).vec_dot_rows;
   RLX_CHECK(dot != nullptr, "no dot kernel for weight type {}", dtype_name(wtype));
-  const int64_t stride = dtype_bytes(wtype, k);
+  const size_t stride = size_t(dtype_bytes(wtype, k));
   const auto* w = static_cast<const uint8_t*>(W);
-  for (int64_t r = 0; r < rows; ++r) y[r] = dot(w + r * stride, x_q, k);
+  // In chunks, so that nrows stays an int.
+  constexpr int64_t kChunk = 1 << 16;
+  for (int64_t r = 0; r < rows; r += kChunk)
+    dot(w + size_t(r) * stride, stride, int(std::min(kChunk, rows - r)), x_q, k, y + r);
 }
 
 VecDotFn reference_vec_dot(DType t) {
