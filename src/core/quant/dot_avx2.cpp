@@ -135,6 +135,7 @@ void q8_0_rows8(const uint8_t* w, size_t stride, const BlockQ8_0* a, int64_t nb,
   __m256 sum = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const __m256i y = load256(a[i].qs);
+    prefetch_range(w + 8 * stride + i * 8 * sizeof(BlockQ8_0), 8 * sizeof(BlockQ8_0));
     const BlockQ8_0* b[8];
     __m256i v[8];
     for (int r = 0; r < 8; ++r) {

@@ -120,6 +120,7 @@ void q45_k_rows(const uint8_t* w, size_t stride, const BlockQ8_K* a, int64_t nb,
     const __m128i bs32 =
         _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
     const __m128 yd = _mm_set1_ps(y.d);
+    if constexpr (R > 1) prefetch_range(w + R * stride + i * R * sizeof(Block), R * sizeof(Block));
     for (int r = 0; r < R; ++r) {
       const Block& b = block_at<Block>(w, stride, r, i);
       const __m256i sm = k4_scales_mins(b.scales);
@@ -171,6 +172,8 @@ void q6_k_rows(const uint8_t* w, size_t stride, const BlockQ8_K* a, int64_t nb, 
     const BlockQ8_K& y = a[i];
     const __m256i bs = load256(y.bsums);
     const __m128 yd = _mm_set_ss(y.d);
+    if constexpr (R > 1)
+      prefetch_range(w + R * stride + i * R * sizeof(BlockQ6_K), R * sizeof(BlockQ6_K));
     for (int r = 0; r < R; ++r) {
       const BlockQ6_K& b = block_at<BlockQ6_K>(w, stride, r, i);
       const __m256i sc16 = _mm256_cvtepi8_epi16(load128(b.scales));
