@@ -4,11 +4,18 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace rlx {
 namespace {
-std::atomic<LogLevel> g_level{LogLevel::Info};
+// RLX_LOG=debug shows debug lines (program sizes and the like) without a flag on every command.
+LogLevel initial_level() {
+  const char* env = std::getenv("RLX_LOG");
+  return env && std::strcmp(env, "debug") == 0 ? LogLevel::Debug : LogLevel::Info;
 }
+std::atomic<LogLevel> g_level{initial_level()};
+}  // namespace
 
 void set_log_level(LogLevel level) {
   g_level = level;

@@ -1,5 +1,7 @@
 #include "rlx/core/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -111,6 +113,22 @@ Tensor Tensor::empty(DType dtype, const Shape& shape) {
 }
 
 Tensor Tensor::zeros(DType dtype, const Shape& shape) {
+  const int64_t bytes = dtype_bytes(dtype, shape.numel());
+  // Large zero tensors (KV caches) come straight from the kernel: its pages are zero and cost
+  // no memory until written, so a cache sized for a long context is paid for as it fills.
+  constexpr int64_t kMapThreshold = int64_t(1) << 20;
+  if (bytes >= kMapThreshold) {
+    void* p =
+        mmap(nullptr, size_t(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    RLX_CHECK(p != MAP_FAILED, "out of memory allocating {} bytes for a {} {} tensor", bytes,
+              dtype_name(dtype), shape.str());
+    Tensor t;
+    const size_t len = size_t(bytes);
+    t.storage_ =
+        std::shared_ptr<const void>(p, [len](const void* q) { munmap(const_cast<void*>(q), len); });
+    t.view_ = TensorView(p, dtype, shape);
+    return t;
+  }
   Tensor t = empty(dtype, shape);
   std::memset(t.data(), 0, size_t(t.nbytes()));
   return t;

@@ -399,6 +399,14 @@ std::string GgufFile::architecture() const {
   return a && a->type == GgufType::String ? a->s : "";
 }
 
+void GgufFile::drop_large_arrays(size_t max_elements) {
+  std::erase_if(kv_, [&](const auto& kv) {
+    return kv.second.type == GgufType::Array && kv.second.array_size() > max_elements;
+  });
+  kv_index_.clear();
+  for (size_t i = 0; i < kv_.size(); ++i) kv_index_[kv_[i].first] = i;
+}
+
 const GgufTensorInfo* GgufFile::find_tensor(const std::string& name) const {
   auto it = tensor_index_.find(name);
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];

@@ -86,6 +86,10 @@ class GgufFile {
   std::optional<double> float_or(const std::string& key) const;
 
   std::string architecture() const;  // general.architecture or ""
+  // Forgets array metadata with more than `max_elements` entries (vocabularies, merges) once
+  // it has been consumed, so a loaded model does not keep a second copy of its tokenizer.
+  // Later lookups of those keys find nothing.
+  void drop_large_arrays(size_t max_elements);
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* find_tensor(const std::string& name) const;

@@ -30,6 +30,10 @@ class WeightStore {
   const ModelFiles& files() const { return files_; }
   // The GGUF holding the model metadata (first shard), or null for safetensors.
   const GgufFile* gguf() const { return ggufs_.empty() ? nullptr : &ggufs_.front(); }
+  // See GgufFile::drop_large_arrays; for every GGUF shard.
+  void drop_large_gguf_arrays(size_t max_elements) {
+    for (auto& g : ggufs_) g.drop_large_arrays(max_elements);
+  }
   const std::map<std::string, std::string>& safetensors_metadata() const { return st_metadata_; }
 
   // Maps the names model code asks for (HF names) to the names in the file (e.g. GGUF's

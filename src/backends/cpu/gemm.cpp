@@ -16,10 +16,13 @@ constexpr int64_t kMR = 6;    // activation rows per register tile
 constexpr int64_t kNR = 16;   // weight rows per register tile (two 8-float vectors)
 constexpr int64_t kKc = 256;  // K per block: a 16 KiB weight block stays in L1
 
-// Ap[p][k][i] = A[(p * kMR + i) * K + k], zero rows past M.
-void pack_activations(const float* A, int64_t M, int64_t K, float* Ap, ThreadPool& pool) {
+// Ap[p][k][i] = A[p * kMR + i][k], zero rows past M.
+void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t K, float* Ap,
+                      ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
   pool.parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < size_t(K)) scratch.resize(size_t(K));
     for (int64_t p = p0; p < p1; ++p) {
       float* dst = Ap + p * K * kMR;
       const int64_t rows = std::min(kMR, M - p * kMR);
@@ -28,7 +31,7 @@ void pack_activations(const float* A, int64_t M, int64_t K, float* Ap, ThreadPoo
           for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = 0.f;
           continue;
         }
-        const float* src = A + (p * kMR + i) * K;
+        const float* src = load_a(p * kMR + i, scratch.data());
         for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = src[k];
       }
     }
@@ -122,11 +125,11 @@ T& thread_scratch(size_t n) {
 
 }  // namespace
 
-void gemm_f32_bt(const float* A, int64_t M, int64_t K, int64_t N, const WeightRowLoader& load_b,
-                 float* C, ThreadPool& pool) {
+void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
+                 const WeightRowLoader& load_b, float* C, ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
   std::vector<float>& Ap = thread_scratch<std::vector<float>>(size_t(panels * K * kMR));
-  pack_activations(A, M, K, Ap.data(), pool);
+  pack_activations(load_a, M, K, Ap.data(), pool);
   const float* ap = Ap.data();
   const int64_t strips = (N + kNR - 1) / kNR;
   pool.parallel_for(strips, 1, [&](int64_t s0, int64_t s1) {

@@ -11,9 +11,12 @@ namespace rlx::cpu {
 
 // Writes weight rows [n0, n0 + rows) (rows <= 16) as floats: row r at dst + r * K.
 using WeightRowLoader = std::function<void(int64_t n0, int64_t rows, float* dst)>;
+// Returns activation row m as K floats: a pointer into the caller's data, or `scratch` (K
+// floats) filled with a transformed copy (e.g. the row after the dot kernels' rounding).
+using ActivationRowLoader = std::function<const float*(int64_t m, float* scratch)>;
 
-// C[m * N + n] = sum_k A[m * K + k] * B[n][k] for m < M, n < N. Threads split N.
-void gemm_f32_bt(const float* A, int64_t M, int64_t K, int64_t N, const WeightRowLoader& load_b,
-                 float* C, ThreadPool& pool);
+// C[m * N + n] = sum_k A[m][k] * B[n][k] for m < M, n < N. Threads split N.
+void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
+                 const WeightRowLoader& load_b, float* C, ThreadPool& pool);
 
 }  // namespace rlx::cpu

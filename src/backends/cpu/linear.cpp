@@ -44,23 +44,17 @@ std::vector<uint8_t>& thread_bytes(size_t n) {
 void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, const char* pw,
                  int64_t row_bytes, float* py, ThreadPool& pool) {
   const QuantTraits& qt = quant_traits(wt);
-  const float* act = px;
-  thread_local std::vector<float> rounded;
-  if (qt.vec_dot && qt.vec_dot_type != DType::F32) {
-    rounded.resize(size_t(M * K));
-    float* out = rounded.data();  // a thread_local named inside the lambda would be the worker's
-    const DType at = qt.vec_dot_type;
-    pool.parallel_for(M, 4, [&](int64_t m0, int64_t m1) {
-      std::vector<uint8_t>& q = thread_bytes(size_t(dtype_bytes(at, K)));
-      for (int64_t m = m0; m < m1; ++m) {
-        quantize_activation_row(at, px + m * K, q.data(), K);
-        dequantize_row(at, q.data(), out + m * K, K);
-      }
-    });
-    act = out;
-  }
+  const bool round = qt.vec_dot && qt.vec_dot_type != DType::F32;
+  const DType at = qt.vec_dot_type;
   gemm_f32_bt(
-      act, M, K, N,
+      [&](int64_t m, float* scratch) -> const float* {
+        if (!round) return px + m * K;
+        std::vector<uint8_t>& q = thread_bytes(size_t(dtype_bytes(at, K)));
+        quantize_activation_row(at, px + m * K, q.data(), K);
+        dequantize_row(at, q.data(), scratch, K);
+        return scratch;
+      },
+      M, K, N,
       [&](int64_t n0, int64_t rows, float* dst) {
         for (int64_t r = 0; r < rows; ++r)
           dequantize_row(wt, pw + (n0 + r) * row_bytes, dst + r * K, K);

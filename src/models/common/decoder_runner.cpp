@@ -4,6 +4,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "rlx/core/error.h"
 #include "rlx/core/log.h"
@@ -16,7 +19,15 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int64_t kPrefillChunk = 512;  // bounds the activation arena of one prefill program
+// Parsing GGUF metadata (150k-entry vocabularies, twice: detection, then load) leaves tens of
+// MiB of freed heap that glibc keeps mapped; hand it back so it does not count against RSS.
+void release_free_heap() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+constexpr int64_t kPrefillChunk = 256;  // bounds the activation arena of one prefill program
 
 std::optional<json> read_json(const fs::path& p) {
   if (!fs::exists(p)) return std::nullopt;
@@ -84,6 +95,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
     for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
                             "tokenizer.ggml.eom_token_id"})
       if (auto id = g->int_or(key)) impl->eos.push_back(int32_t(*id));
+    impl->weights->drop_large_gguf_arrays(4096);  // the tokenizer holds its own copy now
   } else {
     auto config = read_json(dir / "config.json");
     RLX_CHECK(config.has_value(), "{}: config.json not found next to the safetensors weights",
@@ -160,6 +172,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
   Program& decode = r.impl_->programs->get("T=1:all=1", [&] {
     return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned);
   });
+  release_free_heap();
   auto unused = r.impl_->weights->unused();
   if (!r.impl_->spec.rope_scaling.freq_factors.empty())  // read by the family's from_gguf
     unused.erase(std::remove(unused.begin(), unused.end(), "rope_freqs.weight"), unused.end());
