@@ -206,6 +206,10 @@ TEST(OpAttention, LongSequencesAndOddShapes) {
       {1, 77, 260, 4, 2, 32, 32, M::None, 0, 0.f, true},
       {1, 100, 250, 4, 2, 32, 32, M::Causal, 0, 0.f, false},
       {2, 150, 150, 4, 2, 24, 24, M::SlidingWindow, 9, 5.f, true},
+      // Few rows per item (decode-like): scores read K rows in place.
+      {1, 1, 150, 4, 2, 37, 37, M::Causal, 0, 0.f, false},
+      {2, 3, 131, 3, 3, 32, 32, M::SlidingWindow, 50, 5.f, true},
+      {1, 2, 97, 8, 2, 64, 48, M::None, 0, 0.f, false},
   };
   uint32_t seed = 40;
   for (const Case& c : cases) {

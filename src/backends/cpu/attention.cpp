@@ -29,6 +29,7 @@ constexpr int64_t kKeyTile = 64;       // keys per K/V tile
 constexpr int64_t kRowsPerItem = 128;  // target (query, head) rows per work item
 constexpr int kMR = 6;                 // rows per micro-tile
 constexpr int64_t kNR = 16;            // columns per micro-tile (keys, or value dims)
+constexpr int64_t kDirectRows = 4;     // up to this many rows, scores read K in place (decode)
 
 int64_t round_up(int64_t x, int64_t m) {
   return (x + m - 1) / m * m;
@@ -185,14 +186,15 @@ void score_micro(const float* q, int64_t ldq, const float* kt, int64_t D, float*
 #endif
 }
 
-// o[r][0..kNR) += Σ_j p[r][j] · v[j][0..kNR) for MR rows (p row stride kKeyTile).
-template <int MR>
-void pv_micro(const float* p, const float* v, int64_t ldv, int64_t kn, float* o, int64_t ldo) {
+// o[r][0..kNR) += Σ_j p[r][j] · v[j][0..kNR) for MR rows (p row stride kKeyTile). V is F32
+// or F16 (read straight from the cache, converted in registers).
+template <int MR, bool F16>
+void pv_micro(const float* p, const void* v, int64_t ldv, int64_t kn, float* o, int64_t ldo) {
 #if RLX_AVX2
   __m256 a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5;
   a0 = b0 = a1 = b1 = a2 = b2 = a3 = b3 = a4 = b4 = a5 = b5 = _mm256_setzero_ps();
   for (int64_t j = 0; j < kn; ++j) {
-    const __m256 v0 = _mm256_loadu_ps(v + j * ldv), v1 = _mm256_loadu_ps(v + j * ldv + 8);
+    const __m256 v0 = load8(v, j * ldv, F16), v1 = load8(v, j * ldv + 8, F16);
     const float* pj = p + j;
     fma_row(_mm256_broadcast_ss(pj), v0, v1, a0, b0);
     if constexpr (MR > 1) fma_row(_mm256_broadcast_ss(pj + kKeyTile), v0, v1, a1, b1);
@@ -214,16 +216,20 @@ void pv_micro(const float* p, const float* v, int64_t ldv, int64_t kn, float* o,
 #else
   for (int r = 0; r < MR; ++r)
     for (int64_t j = 0; j < kn; ++j)
-      for (int64_t c = 0; c < kNR; ++c) o[r * ldo + c] += p[r * kKeyTile + j] * v[j * ldv + c];
+      for (int64_t c = 0; c < kNR; ++c)
+        o[r * ldo + c] += p[r * kKeyTile + j] * load1(v, j * ldv + c, F16);
 #endif
 }
 
 using ScoreFn = void (*)(const float*, int64_t, const float*, int64_t, float*);
-using PvFn = void (*)(const float*, const float*, int64_t, int64_t, float*, int64_t);
+using PvFn = void (*)(const float*, const void*, int64_t, int64_t, float*, int64_t);
 constexpr ScoreFn kScore[kMR + 1] = {nullptr,        score_micro<1>, score_micro<2>, score_micro<3>,
                                      score_micro<4>, score_micro<5>, score_micro<6>};
-constexpr PvFn kPv[kMR + 1] = {nullptr,     pv_micro<1>, pv_micro<2>, pv_micro<3>,
-                               pv_micro<4>, pv_micro<5>, pv_micro<6>};
+constexpr PvFn kPv[2][kMR + 1] = {
+    {nullptr, pv_micro<1, false>, pv_micro<2, false>, pv_micro<3, false>, pv_micro<4, false>,
+     pv_micro<5, false>, pv_micro<6, false>},
+    {nullptr, pv_micro<1, true>, pv_micro<2, true>, pv_micro<3, true>, pv_micro<4, true>,
+     pv_micro<5, true>, pv_micro<6, true>}};
 
 // Scores of R rows against a tile; row block i (kMR rows) needs the first lim[i] keys
 // (computed in whole kNR columns). The column loop is outermost so one kt panel stays in L1
@@ -238,11 +244,68 @@ void tile_scores(const float* q, int64_t R, int64_t D, const float* kt, int64_t 
       }
 }
 
-void tile_pv(const float* p, int64_t R, const float* v, int64_t ldv, const int64_t* lim, float* o) {
-  for (int64_t c = 0; c < ldv; c += kNR)
+// o[R][ldo] += p · v, where v holds the tile's kn rows at stride ldv (F32, or F16 when f16).
+void tile_pv(const float* p, int64_t R, const void* v, bool f16, int64_t ldv, const int64_t* lim,
+             float* o, int64_t ldo) {
+  for (int64_t c = 0; c < ldo; c += kNR) {
+    const void* vc = f16 ? static_cast<const void*>(static_cast<const uint16_t*>(v) + c)
+                         : static_cast<const void*>(static_cast<const float*>(v) + c);
     for (int64_t r = 0, i = 0; r < R; r += kMR, ++i) {
       const int mr = int(std::min<int64_t>(kMR, R - r));
-      kPv[mr](p + r * kKeyTile, v + c, ldv, lim[i], o + r * ldv + c, ldv);
+      kPv[f16][mr](p + r * kKeyTile, vc, ldv, lim[i], o + r * ldo + c, ldo);
+    }
+  }
+}
+
+#if RLX_AVX2
+// The four horizontal sums of a, b, c, d as one vector.
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+  const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+  return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+// s[r][j..j+4) for MR (1 or 2) rows against four keys read in place (D a multiple of 8).
+template <int MR, bool F16>
+void score_direct4(const float* q, int64_t D, const void* k, int64_t ldk, float* s) {
+  __m256 a[MR][4];
+  for (int r = 0; r < MR; ++r) a[r][0] = a[r][1] = a[r][2] = a[r][3] = _mm256_setzero_ps();
+  for (int64_t d = 0; d < D; d += 8) {
+    const __m256 k0 = load8(k, d, F16), k1 = load8(k, ldk + d, F16),
+                 k2 = load8(k, 2 * ldk + d, F16), k3 = load8(k, 3 * ldk + d, F16);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 qv = _mm256_loadu_ps(q + r * D + d);
+      a[r][0] = _mm256_fmadd_ps(qv, k0, a[r][0]);
+      a[r][1] = _mm256_fmadd_ps(qv, k1, a[r][1]);
+      a[r][2] = _mm256_fmadd_ps(qv, k2, a[r][2]);
+      a[r][3] = _mm256_fmadd_ps(qv, k3, a[r][3]);
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    _mm_storeu_ps(s + r * kKeyTile, hsum4(a[r][0], a[r][1], a[r][2], a[r][3]));
+}
+#endif
+
+// Scores of a few rows (decode) against the kn keys of a tile read straight from the cache:
+// with so few rows, building the transposed tile would cost more than the dot products.
+template <bool F16>
+void scores_direct(const float* q, int64_t R, int64_t D, const void* k, int64_t ldk, int64_t kn,
+                   float* s) {
+  int64_t j = 0;
+#if RLX_AVX2
+  if (D % 8 == 0)
+    for (; j + 4 <= kn; j += 4) {
+      const void* kj = F16 ? static_cast<const void*>(static_cast<const uint16_t*>(k) + j * ldk)
+                           : static_cast<const void*>(static_cast<const float*>(k) + j * ldk);
+      int64_t r = 0;
+      for (; r + 2 <= R; r += 2) score_direct4<2, F16>(q + r * D, D, kj, ldk, s + r * kKeyTile + j);
+      if (r < R) score_direct4<1, F16>(q + r * D, D, kj, ldk, s + r * kKeyTile + j);
+    }
+#endif
+  for (; j < kn; ++j)
+    for (int64_t r = 0; r < R; ++r) {
+      float a = 0.f;
+      for (int64_t d = 0; d < D; ++d) a += q[r * D + d] * load1(k, j * ldk + d, F16);
+      s[r * kKeyTile + j] = a;
     }
 }
 
@@ -364,6 +427,9 @@ void key_range(const Problem& P, int64_t q0, int64_t nq, int64_t& lo, int64_t& h
 void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& sc) {
   const int64_t nq = std::min(P.qblock, P.Tq - q0), R = nq * P.group, D = P.D;
   const int64_t ldv = round_up(P.Dv, kNR);
+  // V rows are read in place when whole micro-tiles cover them; otherwise they are copied
+  // into a zero-padded F32 tile.
+  const bool direct_v = ldv == P.Dv;
   sc.q.resize(size_t(R * D));
   sc.kt.resize(size_t(D * kKeyTile));
   sc.v.resize(size_t(kKeyTile * ldv));
@@ -385,9 +451,19 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
   const int64_t k_off = b * P.k_bs + hk * P.k_hs, v_off = b * P.v_bs + hk * P.v_hs;
   for (int64_t j0 = lo; j0 < hi; j0 += kKeyTile) {
     const int64_t kn = std::min(kKeyTile, hi - j0);
-    load_k_tile(P, k_off + j0 * P.k_js, kn, sc.kt.data());
     row_block_limits(P, q0, R, j0, kn, sc.lim.data());
-    tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.lim.data(), sc.s.data());
+    if (R <= kDirectRows) {
+      const int64_t off = k_off + j0 * P.k_js;
+      if (P.f16)
+        scores_direct<true>(sc.q.data(), R, D, static_cast<const uint16_t*>(P.k) + off, P.k_js, kn,
+                            sc.s.data());
+      else
+        scores_direct<false>(sc.q.data(), R, D, static_cast<const float*>(P.k) + off, P.k_js, kn,
+                             sc.s.data());
+    } else {
+      load_k_tile(P, k_off + j0 * P.k_js, kn, sc.kt.data());
+      tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.lim.data(), sc.s.data());
+    }
     if (P.softcap > 0.f)
       for (int64_t r = 0; r < R; ++r)
         for (int64_t c = 0; c < kn; ++c) {
@@ -396,8 +472,15 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
         }
     mask_tile(P, b, q0, nq, j0, kn, sc.s.data());
     softmax_tile(sc.s.data(), R, kn, sc.m.data(), sc.l.data(), sc.o.data(), ldv);
-    load_v_tile(P, v_off + j0 * P.v_js, kn, sc.v.data(), ldv);
-    tile_pv(sc.s.data(), R, sc.v.data(), ldv, sc.lim.data(), sc.o.data());
+    if (direct_v) {
+      const int64_t off = v_off + j0 * P.v_js;
+      const void* vt = P.f16 ? static_cast<const void*>(static_cast<const uint16_t*>(P.v) + off)
+                             : static_cast<const void*>(static_cast<const float*>(P.v) + off);
+      tile_pv(sc.s.data(), R, vt, P.f16, P.v_js, sc.lim.data(), sc.o.data(), ldv);
+    } else {
+      load_v_tile(P, v_off + j0 * P.v_js, kn, sc.v.data(), ldv);
+      tile_pv(sc.s.data(), R, sc.v.data(), false, ldv, sc.lim.data(), sc.o.data(), ldv);
+    }
   }
 
   // Normalize; a row that saw no key (all masked) is defined as zeros.
