@@ -43,8 +43,10 @@ print(f"llama.cpp: build {settings.get('build_commit')} ({settings.get('build_nu
       f"threads {settings.get('n_threads')}, type_k {settings.get('type_k')}, type_v {settings.get('type_v')}, "
       f"n_batch {settings.get('n_batch')}, n_ubatch {settings.get('n_ubatch')}, flash_attn {settings.get('flash_attn')}, "
       f"load_mode {settings.get('load_mode')}, cpu {settings.get('cpu_info')}")
-print(f"rlx:       threads {r0['threads'] or 'default'} (-t {threads}), kv {r0['kv_type']}, load {r0['load_s']:.2f} s, "
-      f"peak RSS {r0['peak_rss_mib']:.0f} MiB")
+rss = max(json.load(open(f"{tmp}/rlx.{i}.json"))["peak_rss_mib"] for i in range(1, reps + 1))
+print(f"rlx:       threads {r0['threads'] or 'default'} (-t {threads}), kv {r0['kv_type']}, load {r0['load_s']:.2f} s")
+print(f"rlx peak RSS (max over rounds) {rss:.1f} MiB; budget (file {r0['file_mib']:.1f} + KV {r0['kv_mib']:.1f} MiB) x 1.15 = "
+      f"{r0['rss_budget_mib']:.1f} MiB: {'within' if rss <= r0['rss_budget_mib'] else 'OVER'}")
 print(f"{reps} interleaved rounds, one repetition per tool per round\n")
 def table(name, d):
     print(f"| {name:<9} | test   | runs |   median t/s |     mean ± sd t/s | samples t/s")

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <sstream>
 
@@ -135,6 +136,14 @@ int run_bench(BenchFlags& f) {
     report("tg" + std::to_string(n), n, secs);
   }
   const double rss = peak_rss_mib();
+  // The memory target: the mapped file plus the KV cache the tests need, plus 15%.
+  std::error_code ec;
+  const auto file_bytes = std::filesystem::is_regular_file(f.runner.weights, ec)
+                              ? std::filesystem::file_size(f.runner.weights, ec)
+                              : 0;
+  const double file_mib = double(file_bytes) / double(1 << 20);
+  const double kv_mib = double(cache.bytes()) / double(1 << 20);
+  const double rss_budget = (file_mib + kv_mib) * 1.15;
   if (f.json) {
     nlohmann::ordered_json out;
     out["model"] = f.runner.weights;
@@ -145,13 +154,17 @@ int run_bench(BenchFlags& f) {
     out["ttft_s"] =
         ttft.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(ttft.front());
     out["peak_rss_mib"] = rss;
+    out["file_mib"] = file_mib;
+    out["kv_mib"] = kv_mib;
+    out["rss_budget_mib"] = rss_budget;
     out["results"] = results;
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf(
-        "\nload %.3f s, time to first token (pp%d) %.3f s, peak RSS %.1f MiB, kv %s, threads %d\n",
-        load_s, pps.empty() ? 0 : pps.front(), ttft.empty() ? 0.0 : ttft.front(), rss,
-        f.kv_type.c_str(), f.runner.threads);
+        "\nload %.3f s, time to first token (pp%d) %.3f s, peak RSS %.1f MiB (file %.1f + KV "
+        "%.1f MiB, +15%%: %.1f), kv %s, threads %d\n",
+        load_s, pps.empty() ? 0 : pps.front(), ttft.empty() ? 0.0 : ttft.front(), rss, file_mib,
+        kv_mib, rss_budget, f.kv_type.c_str(), threads);
   }
   return 0;
 }
