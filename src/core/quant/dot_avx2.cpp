@@ -209,6 +209,49 @@ float dot_float(const void* wp, const void* ap, int64_t n) {
   return sum;
 }
 
+// Two rows of a plain float type against one activation row: each row keeps dot_float's four
+// accumulators and order (so results match it bit for bit); the activation is loaded and
+// converted once for both, and the next two rows are prefetched.
+template <class T, __m256 (*kLoad)(const T*), float (*kToF32)(T)>
+void float_rows2(const T* w0, const T* w1, const T* a, int64_t n, const uint8_t* next, float* out) {
+  __m256 s[2][4];
+  for (auto& row : s)
+    for (auto& v : row) v = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    prefetch_range(next + 2 * sizeof(T) * size_t(i), 64 * sizeof(T));
+    for (int j = 0; j < 4; ++j) {
+      const __m256 x = kLoad(a + i + 8 * j);
+      s[0][j] = _mm256_fmadd_ps(kLoad(w0 + i + 8 * j), x, s[0][j]);
+      s[1][j] = _mm256_fmadd_ps(kLoad(w1 + i + 8 * j), x, s[1][j]);
+    }
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = kLoad(a + i);
+    s[0][0] = _mm256_fmadd_ps(kLoad(w0 + i), x, s[0][0]);
+    s[1][0] = _mm256_fmadd_ps(kLoad(w1 + i), x, s[1][0]);
+  }
+  const T* w[2] = {w0, w1};
+  for (int r = 0; r < 2; ++r) {
+    float sum =
+        hsum_f32(_mm256_add_ps(_mm256_add_ps(s[r][0], s[r][1]), _mm256_add_ps(s[r][2], s[r][3])));
+    for (int64_t t = i; t < n; ++t) sum += kToF32(w[r][t]) * kToF32(a[t]);
+    out[r] = sum;
+  }
+}
+
+template <class T, __m256 (*kLoad)(const T*), float (*kToF32)(T)>
+void dot_float_rows(const void* wp, size_t stride, int nrows, const void* ap, int64_t n,
+                    float* out) {
+  const auto* w = static_cast<const uint8_t*>(wp);
+  const T* a = static_cast<const T*>(ap);
+  auto row = [&](int r) { return reinterpret_cast<const T*>(w + size_t(r) * stride); };
+  int r = 0;
+  for (; r + 2 <= nrows; r += 2)
+    float_rows2<T, kLoad, kToF32>(row(r), row(r + 1), a, n, w + size_t(r + 2) * stride, out + r);
+  if (r < nrows) out[r] = dot_float<T, kLoad, kToF32>(row(r), ap, n);
+}
+
 inline __m256 load_f32(const float* p) {
   return _mm256_loadu_ps(p);
 }
@@ -229,9 +272,11 @@ DotKernels avx2_dot_kernels(DType t) {
     case DType::F32:
       return {dot_float<float, load_f32, id_f32>, nullptr};
     case DType::F16:
-      return {dot_float<uint16_t, load_f16, f16_scalar>, nullptr};
+      return {dot_float<uint16_t, load_f16, f16_scalar>,
+              dot_float_rows<uint16_t, load_f16, f16_scalar>};
     case DType::BF16:
-      return {dot_float<uint16_t, load_bf16, bf16_scalar>, nullptr};
+      return {dot_float<uint16_t, load_bf16, bf16_scalar>,
+              dot_float_rows<uint16_t, load_bf16, bf16_scalar>};
     case DType::Q4_0:
       return {dot_q4_0, nullptr};
     case DType::Q4_1:
