@@ -2,12 +2,13 @@
 // soft-cap, and an optional KV cache ([B, Hkv, S, D], F32 or F16) appended at kv_pos.
 //
 // Blocked ("flash") formulation: a work item is (batch, KV head, block of queries) and owns
-// the rows (query, head of the GQA group). Keys are visited in tiles; each K/V tile is
-// converted to F32 once into thread-local buffers (K transposed to [D][tile]) and reused by
-// every row of the item. Scores come from a register-blocked Q·Kᵀ micro-kernel, softmax is
-// online (running max and sum per row), and P·V accumulates with FMA into a per-row output
-// that is normalized once at the end. Tiles entirely outside the causal / sliding window are
-// never visited.
+// the rows (query, head of the GQA group). Keys are visited in tiles of kKeyTile; each K tile
+// is converted to F32 once per item, transposed to [D][tile] in a thread-local buffer, and
+// reused by every row of the item through a register-blocked Q·Kᵀ micro-kernel. Softmax is
+// online (running max and sum per row, AVX2 exp), and P·V accumulates with FMA into a per-row
+// output normalized once at the end, reading V rows in place (F16 converted in registers).
+// Tiles outside the causal / sliding window are never visited, and the diagonal tile is cut
+// short per block of rows. Decode-sized items (a few rows) read K rows in place instead.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
