@@ -393,6 +393,22 @@ void scale_row(float* x, int64_t n, float c) {
   for (int64_t i = 0; i < n; ++i) x[i] *= c;
 }
 
+// Soft-cap of a tile's scores: cap · tanh(x / cap).
+void softcap_tile(float* s, int64_t R, int64_t kn, float cap) {
+  const float inv = 1.f / cap;
+  for (int64_t r = 0; r < R; ++r) {
+    float* row = s + r * kKeyTile;
+    int64_t c = 0;
+#if RLX_AVX2
+    const __m256 vc = _mm256_set1_ps(cap), vi = _mm256_set1_ps(inv);
+    for (; c + 8 <= kn; c += 8)
+      _mm256_storeu_ps(row + c,
+                       _mm256_mul_ps(vc, tanh256(_mm256_mul_ps(_mm256_loadu_ps(row + c), vi))));
+#endif
+    for (; c < kn; ++c) row[c] = cap * std::tanh(row[c] * inv);
+  }
+}
+
 // Online softmax over one tile: scores become weights relative to the row's reference max,
 // the running sum absorbs them, and the accumulated output is rescaled when the reference
 // moves. The reference only moves when a score exceeds it by more than kSlack (weights up to
@@ -465,12 +481,7 @@ void attend_block(const Problem& P, int64_t b, int64_t hk, int64_t q0, Scratch& 
       load_k_tile(P, k_off + j0 * P.k_js, kn, sc.kt.data());
       tile_scores(sc.q.data(), R, D, sc.kt.data(), kn, sc.lim.data(), sc.s.data());
     }
-    if (P.softcap > 0.f)
-      for (int64_t r = 0; r < R; ++r)
-        for (int64_t c = 0; c < kn; ++c) {
-          float& x = sc.s[size_t(r * kKeyTile + c)];
-          x = P.softcap * std::tanh(x / P.softcap);
-        }
+    if (P.softcap > 0.f) softcap_tile(sc.s.data(), R, kn, P.softcap);
     mask_tile(P, b, q0, nq, j0, kn, sc.s.data());
     softmax_tile(sc.s.data(), R, kn, sc.m.data(), sc.l.data(), sc.o.data(), ldv);
     if (direct_v) {
