@@ -25,6 +25,8 @@ Runner add_synth(CLI::App& app) {
                   "Vocab-only GGUF whose tokenizer.* metadata to copy (default: llama.cpp's "
                   "models/ggml-vocab-*.gguf under $RLX_DATA_DIR or ~/.cache/rlx-data)");
   cmd->add_option("--seed", o->seed, "Random seed (default 0)");
+  cmd->add_option("--layers", o->layers,
+                  "Keep only the first N layers (small files for tests; default: all)");
   cmd->add_flag("--overwrite", o->overwrite, "Replace the output file when it exists");
   add_threads_flag(*cmd, o->threads);
   cmd->add_flag("-q,--quiet", *quiet, "No per-tensor progress on stderr");

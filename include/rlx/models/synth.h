@@ -36,7 +36,8 @@ struct SynthOptions {
   std::string output;  // .gguf path
   std::string vocab;   // vocab-only GGUF; empty: the shape's default_vocab under the rlx-data cache
   uint64_t seed = 0;
-  int threads = 0;  // 0: physical cores
+  int64_t layers = 0;  // keep only the first N blocks (small files for tests); 0: all
+  int threads = 0;     // 0: physical cores
   bool overwrite = false;
   bool verbose = true;
 };

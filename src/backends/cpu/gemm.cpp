@@ -16,7 +16,14 @@ constexpr int64_t kMR = 6;    // activation rows per register tile
 constexpr int64_t kNR = 16;   // weight rows per register tile (two 8-float vectors)
 constexpr int64_t kKc = 256;  // K per block: a 16 KiB weight block stays in L1
 
-// Ap[p][k][i] = A[p * kMR + i][k], zero rows past M.
+// Start of panel p's slice of the K block at k0 (kc long) in the packed activations: each K
+// block is one contiguous slab [panel][kc][kMR], so a thread sweeping all panels of a block
+// reads memory in order.
+inline int64_t packed_offset(int64_t panels, int64_t k0, int64_t kc, int64_t p) {
+  return k0 * panels * kMR + p * kc * kMR;
+}
+
+// Packs activation rows (zero rows past M) into K-block slabs of 6-row panels.
 void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t K, float* Ap,
                       ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
@@ -24,15 +31,14 @@ void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t K, f
     thread_local std::vector<float> scratch;
     if (scratch.size() < size_t(K)) scratch.resize(size_t(K));
     for (int64_t p = p0; p < p1; ++p) {
-      float* dst = Ap + p * K * kMR;
       const int64_t rows = std::min(kMR, M - p * kMR);
       for (int64_t i = 0; i < kMR; ++i) {
-        if (i >= rows) {
-          for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = 0.f;
-          continue;
+        const float* src = i < rows ? load_a(p * kMR + i, scratch.data()) : nullptr;
+        for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+          const int64_t kc = std::min(kKc, K - k0);
+          float* dst = Ap + packed_offset(panels, k0, kc, p) + i;
+          for (int64_t k = 0; k < kc; ++k) dst[k * kMR] = src ? src[k0 + k] : 0.f;
         }
-        const float* src = load_a(p * kMR + i, scratch.data());
-        for (int64_t k = 0; k < K; ++k) dst[k * kMR + i] = src[k];
       }
     }
   });
@@ -147,7 +153,7 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
         const int64_t kc = std::min(kKc, K - k0);
         const float* b = buf.strip.data() + k0 * kNR;
         for (int64_t p = 0; p < panels; ++p) {
-          const float* a = ap + (p * K + k0) * kMR;
+          const float* a = ap + packed_offset(panels, k0, kc, p);
           float* c = C + p * kMR * N + n0;
           const int64_t rows = std::min(kMR, M - p * kMR);
           if (rows == kMR && cols == kNR)

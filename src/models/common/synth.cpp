@@ -152,7 +152,10 @@ std::vector<float> llama3_rope_freq_factors(const SynthShape& s) {
 
 SynthResult synth_model(const SynthOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
-  const SynthShape& s = synth_shape(opt.like);
+  SynthShape s = synth_shape(opt.like);
+  RLX_CHECK(opt.layers >= 0 && opt.layers <= s.layers, "--layers {}: {} has {} layers", opt.layers,
+            s.name, s.layers);
+  if (opt.layers > 0) s.layers = opt.layers;
   RLX_CHECK(opt.arch.empty() || lower(opt.arch) == s.arch,
             "--arch {}: {} is a {} model (pass --arch {} or leave --arch out)", opt.arch, s.name,
             s.arch, s.arch);
