@@ -34,7 +34,7 @@ BpeModel::BpeModel(const std::vector<std::string>& raw_bytes_by_id,
     byte_id_[b] = it == bytes_to_id_.end() ? -1 : it->second;
   }
   size_t cap = 16;
-  while (cap < merges.size() * 2) cap <<= 1;  // load factor <= 0.5
+  while (cap * 3 < merges.size() * 4) cap <<= 1;  // load factor <= 0.75
   merge_slots_.assign(cap, MergeSlot{kEmptyKey, 0, 0});
   merge_mask_ = cap - 1;
   for (size_t r = 0; r < merges.size(); ++r) {

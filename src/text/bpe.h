@@ -8,13 +8,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "text/string_id_map.h"
+
 namespace rlx::text::detail {
 
 struct StringHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
-using StringIdMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
 struct Merge {
   int32_t left, right, merged;  // token ids

@@ -138,20 +138,22 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
   pack_activations(load_a, M, K, Ap.data(), pool);
   const float* ap = Ap.data();
   const int64_t strips = (N + kNR - 1) / kNR;
+  // K blocks outermost: one block's activation slab (M x 256 floats) stays in L2 while the
+  // thread's strips pass over it; C accumulates across blocks.
   pool.parallel_for(strips, 1, [&](int64_t s0, int64_t s1) {
     struct Buffers {
       std::vector<float> rows, strip;
     };
     thread_local Buffers buf;
-    if (buf.rows.size() < size_t(kNR * K)) buf.rows.resize(size_t(kNR * K));
-    if (buf.strip.size() < size_t(kNR * K)) buf.strip.resize(size_t(kNR * K));
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
-      load_b(n0, cols, buf.rows.data());
-      pack_strip(buf.rows.data(), cols, K, buf.strip.data());
-      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-        const int64_t kc = std::min(kKc, K - k0);
-        const float* b = buf.strip.data() + k0 * kNR;
+    if (buf.rows.size() < size_t(kNR * kKc)) buf.rows.resize(size_t(kNR * kKc));
+    if (buf.strip.size() < size_t(kNR * kKc)) buf.strip.resize(size_t(kNR * kKc));
+    for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+      const int64_t kc = std::min(kKc, K - k0);
+      for (int64_t s = s0; s < s1; ++s) {
+        const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
+        load_b(n0, cols, k0, kc, buf.rows.data());
+        pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
+        const float* b = buf.strip.data();
         for (int64_t p = 0; p < panels; ++p) {
           const float* a = ap + packed_offset(panels, k0, kc, p);
           float* c = C + p * kMR * N + n0;

@@ -9,8 +9,10 @@
 
 namespace rlx::cpu {
 
-// Writes weight rows [n0, n0 + rows) (rows <= 16) as floats: row r at dst + r * K.
-using WeightRowLoader = std::function<void(int64_t n0, int64_t rows, float* dst)>;
+// Writes columns [k0, k0 + kc) of weight rows [n0, n0 + rows) (rows <= 16) as floats: row r
+// at dst + r * kc. k0 is a multiple of 256 (so of every block size); kc <= 256.
+using WeightRowLoader =
+    std::function<void(int64_t n0, int64_t rows, int64_t k0, int64_t kc, float* dst)>;
 // Returns activation row m as K floats: a pointer into the caller's data, or `scratch` (K
 // floats) filled with a transformed copy (e.g. the row after the dot kernels' rounding).
 using ActivationRowLoader = std::function<const float*(int64_t m, float* scratch)>;

@@ -20,8 +20,8 @@ using ir::OpKind;
 
 // Rows of W per work item: enough to amortize scheduling, small enough to balance threads.
 constexpr int64_t kRowGrain = 16;
-// Activation rows per tile in the packed-weight path.
-constexpr int64_t kTokenBlock = 32;
+// Weight rows per tile when a few activation rows share them (64 rows of K = 3072 Q4_K: 108 KiB).
+constexpr int64_t kWeightTile = 64;
 // From this many activation rows on, weights are expanded to floats 16 rows at a time and
 // multiplied by the packed GEMM: the expansion is paid once per call, not once per token.
 constexpr int64_t kGemmMinRows = 16;
@@ -55,9 +55,10 @@ void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, con
         return scratch;
       },
       M, K, N,
-      [&](int64_t n0, int64_t rows, float* dst) {
+      [&](int64_t n0, int64_t rows, int64_t k0, int64_t kc, float* dst) {
+        const int64_t skip = dtype_bytes(wt, k0);
         for (int64_t r = 0; r < rows; ++r)
-          dequantize_row(wt, pw + (n0 + r) * row_bytes, dst + r * K, K);
+          dequantize_row(wt, pw + (n0 + r) * row_bytes + skip, dst + r * kc, kc);
       },
       py, pool);
 }
@@ -102,9 +103,9 @@ void k_linear(const KernelArgs& a) {
   }
   const QuantTraits& qt = quant_traits(wt);
   if (qt.vec_dot) {
-    // F16/BF16/block weights: activations converted once to the dot kernel's format (as ggml
-    // does), shared by every thread. Tiles of kTokenBlock activation rows stay in cache while
-    // a thread sweeps its weight rows.
+    // F16/BF16/block weights (few activation rows: decode): activations converted once to the
+    // dot kernel's format (as ggml does), shared by every thread. The multi-row kernel walks a
+    // tile of weight rows per activation row; the tile stays in L2 for the next activation row.
     const int64_t act_row_bytes = dtype_bytes(qt.vec_dot_type, K);
     thread_local std::vector<uint8_t> act;
     act.resize(size_t(act_row_bytes * M));
@@ -112,13 +113,12 @@ void k_linear(const KernelArgs& a) {
       quantize_activation_row(qt.vec_dot_type, px + m * K, act.data() + m * act_row_bytes, K);
     const uint8_t* pact = act.data();
     a.pool.parallel_for(N, kRowGrain, [&](int64_t n0, int64_t n1) {
-      for (int64_t m0 = 0; m0 < M; m0 += kTokenBlock) {
-        const int64_t m1 = std::min(M, m0 + kTokenBlock);
-        for (int64_t n = n0; n < n1; ++n) {
-          const char* wr = pw + n * row_bytes;
-          for (int64_t m = m0; m < m1; ++m)
-            py[m * N + n] = qt.vec_dot(wr, pact + m * act_row_bytes, K);
-        }
+      const int64_t tile = M == 1 ? n1 - n0 : kWeightTile;
+      for (int64_t t0 = n0; t0 < n1; t0 += tile) {
+        const int64_t t1 = std::min(n1, t0 + tile);
+        for (int64_t m = 0; m < M; ++m)
+          qt.vec_dot_rows(pw + t0 * row_bytes, size_t(row_bytes), int(t1 - t0),
+                          pact + m * act_row_bytes, K, py + m * N + t0);
       }
       finish(n0, n1);
     });
