@@ -2,8 +2,10 @@
 add_library(rlx_compile_options INTERFACE)
 target_compile_options(rlx_compile_options INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  # nvcc takes host-compiler warnings through -Xcompiler.
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unused-parameter>
   # Paths in __FILE__ relative to the source tree: reproducible objects, ccache hits across clones.
-  -ffile-prefix-map=${PROJECT_SOURCE_DIR}/=)
+  $<$<COMPILE_LANGUAGE:CXX,C>:-ffile-prefix-map=${PROJECT_SOURCE_DIR}/=>)
 if(RLX_NATIVE)
   target_compile_options(rlx_compile_options INTERFACE $<$<COMPILE_LANGUAGE:CXX,C>:-march=native>)
 else()
@@ -11,12 +13,14 @@ else()
 endif()
 if(RLX_SANITIZE)
   target_compile_options(rlx_compile_options INTERFACE
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined>)
   target_link_options(rlx_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
 if(RLX_FUZZ)
   target_compile_options(rlx_compile_options INTERFACE
-    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+    $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=fuzzer-no-link,address,undefined
+    -fno-omit-frame-pointer>)
   target_link_options(rlx_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
 install(TARGETS rlx_compile_options EXPORT rlxTargets)
@@ -25,7 +29,8 @@ install(TARGETS rlx_compile_options EXPORT rlxTargets)
 # below the calling directory, with the shared options.
 function(rlx_layer name)
   cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
-  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp
+       ${CMAKE_CURRENT_SOURCE_DIR}/*.cu)
   if(NOT sources)  # a layer still being written: keep the target so dependents configure
     set(sources ${CMAKE_CURRENT_BINARY_DIR}/${name}_empty.cpp)
     file(WRITE ${sources} "// ${name} has no sources yet\n")

@@ -1,6 +1,7 @@
 #include "rlx/runtime/kv_cache.h"
 
 #include "rlx/core/error.h"
+#include "runtime/device_state.h"
 
 namespace rlx {
 
@@ -15,6 +16,11 @@ KvCache::KvCache(int64_t layers, int64_t kv_heads, int64_t capacity, int64_t hea
       bindings_[kind + std::to_string(i)] = t.view();
       tensors_.push_back(std::move(t));
     }
+  std::vector<const void*> ptrs;
+  for (auto& t : tensors_) ptrs.push_back(t.data());
+  device_release_ = std::shared_ptr<void>(nullptr, [ptrs](void*) {
+    for (const void* p : ptrs) detail::forget_device_state(p);
+  });
 }
 
 void KvCache::truncate(int64_t n) {

@@ -34,8 +34,8 @@ bool contiguous_layout(const Shape& shape, const Strides& strides) {
 }  // namespace
 
 Program Program::compile(const Graph& in, const CompileOptions& options) {
-  RLX_CHECK(options.device.kind == Device::Kind::Cpu,
-            "device {} is not available in this build of rlx (CPU only)", options.device.str());
+  const bool on_cpu = options.device.kind == Device::Kind::Cpu;
+  if (!on_cpu) require_device(options.device);  // a clear error before any planning
   RLX_CHECK(!in.outputs.empty(), "cannot compile a graph without outputs");
   for (size_t i = 0; i < in.nodes.size(); ++i)
     for (ValueId x : in.nodes[i].inputs)
@@ -146,11 +146,12 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
   }
   for (auto& [name, v] : in.outputs) g.outputs[name] = remap[size_t(v)];
 
-  // 3. Check that a kernel exists for every step.
+  // 3. Check that a kernel exists for every step (device kernels: in prepare_device).
   const auto& reg = cpu::cpu_kernels();
-  for (ValueId v : p.steps_)
-    RLX_CHECK(reg.find(g.nodes[size_t(v)].op) != nullptr, "no CPU kernel for op {}",
-              ir::op_name(g.nodes[size_t(v)].op));
+  if (on_cpu)
+    for (ValueId v : p.steps_)
+      RLX_CHECK(reg.find(g.nodes[size_t(v)].op) != nullptr, "no CPU kernel for op {}",
+                ir::op_name(g.nodes[size_t(v)].op));
 
   // 4. Buffer lifetimes (in step indices) and greedy best-offset placement.
   std::vector<int> step_of(g.nodes.size(), -1);
@@ -198,7 +199,9 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
     p.arena_bytes_ = std::max(p.arena_bytes_, off + b.bytes);
     placed.push_back(bi);
   }
-  if (p.arena_bytes_ > 0) {
+  if (!on_cpu) {
+    p.prepare_device(options.device);
+  } else if (p.arena_bytes_ > 0) {
     void* mem = std::aligned_alloc(kAlign, size_t(p.arena_bytes_));
     RLX_CHECK(mem != nullptr, "out of memory: the activation arena needs {} bytes", p.arena_bytes_);
     p.arena_ = std::shared_ptr<void>(mem, std::free);
@@ -215,26 +218,29 @@ TensorView Program::view_of(ValueId v, const std::vector<void*>& bases) const {
   return TensorView(base + dtype_bytes(n.dtype, l.offset), n.dtype, n.shape, l.strides);
 }
 
+void Program::bind(const std::map<std::string, ValueId>& decl,
+                   const std::map<std::string, TensorView>& given, const char* what,
+                   std::vector<void*>& bases) const {
+  for (auto& [name, v] : decl) {
+    auto it = given.find(name);
+    RLX_CHECK(it != given.end(), "missing {} '{}'", what, name);
+    const Node& n = graph_.nodes[size_t(v)];
+    const TensorView& t = it->second;
+    RLX_CHECK(t.dtype == n.dtype && t.shape == n.shape && t.is_contiguous(),
+              "{} '{}' must be a contiguous {} {} tensor, got {} {}", what, name,
+              dtype_name(n.dtype), n.shape.str(), dtype_name(t.dtype), t.shape.str());
+    bases[size_t(v)] = t.data;
+  }
+  for (auto& [name, t] : given) RLX_CHECK(decl.count(name), "unknown {} '{}'", what, name);
+}
+
 std::map<std::string, Tensor> Program::run(const std::map<std::string, TensorView>& inputs,
                                            const std::map<std::string, TensorView>& states) {
   const Graph& g = graph_;
   std::vector<void*> bases(g.nodes.size(), nullptr);
-  auto bind = [&](const std::map<std::string, ValueId>& decl,
-                  const std::map<std::string, TensorView>& given, const char* what) {
-    for (auto& [name, v] : decl) {
-      auto it = given.find(name);
-      RLX_CHECK(it != given.end(), "missing {} '{}'", what, name);
-      const Node& n = g.nodes[size_t(v)];
-      const TensorView& t = it->second;
-      RLX_CHECK(t.dtype == n.dtype && t.shape == n.shape && t.is_contiguous(),
-                "{} '{}' must be a contiguous {} {} tensor, got {} {}", what, name,
-                dtype_name(n.dtype), n.shape.str(), dtype_name(t.dtype), t.shape.str());
-      bases[size_t(v)] = t.data;
-    }
-    for (auto& [name, t] : given) RLX_CHECK(decl.count(name), "unknown {} '{}'", what, name);
-  };
-  bind(g.inputs, inputs, "input");
-  bind(g.states, states, "state");
+  bind(g.inputs, inputs, "input", bases);
+  bind(g.states, states, "state", bases);
+  if (device_) return run_device(bases);
   for (auto& [v, d] : g.param_data) bases[size_t(v)] = d.data;
   char* arena = static_cast<char*>(arena_.get());
   for (ValueId v : steps_) bases[size_t(v)] = arena + buffer_offset_[size_t(v)];

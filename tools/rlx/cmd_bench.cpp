@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 struct BenchFlags {
   models::RunnerOptions runner;
-  std::string pp = "512", tg = "128", family = "auto", kv_type = "f16";
+  std::string pp = "512", tg = "128", family = "auto", kv_type = "f16", device = "cpu";
   int reps = 5;
   bool json = false;
 };
@@ -63,6 +63,7 @@ int run_bench(BenchFlags& f) {
   RLX_CHECK(f.reps >= 1, "-r must be >= 1");
   RLX_CHECK(f.kv_type == "f32" || f.kv_type == "f16", "--kv-type must be f32 or f16");
   f.runner.kv_type = f.kv_type == "f16" ? DType::F16 : DType::F32;
+  f.runner.device = Device::parse(f.device);
   int need = 1;
   for (int p : pps) need = std::max(need, p + 1);
   for (int n : tgs) need = std::max(need, n + 1);
@@ -149,6 +150,7 @@ int run_bench(BenchFlags& f) {
     out["model"] = f.runner.weights;
     out["family"] = fam.name;
     out["threads"] = threads;
+    out["device"] = f.runner.device.str();
     out["kv_type"] = f.kv_type;
     out["load_s"] = load_s;
     out["ttft_s"] =
@@ -162,9 +164,9 @@ int run_bench(BenchFlags& f) {
   } else {
     std::printf(
         "\nload %.3f s, time to first token (pp%d) %.3f s, peak RSS %.1f MiB (file %.1f + KV "
-        "%.1f MiB, +15%%: %.1f), kv %s, threads %d\n",
+        "%.1f MiB, +15%%: %.1f), kv %s, threads %d, device %s\n",
         load_s, pps.empty() ? 0 : pps.front(), ttft.empty() ? 0.0 : ttft.front(), rss, file_mib,
-        kv_mib, rss_budget, f.kv_type.c_str(), threads);
+        kv_mib, rss_budget, f.kv_type.c_str(), threads, f.runner.device.str().c_str());
   }
   return 0;
 }
@@ -179,6 +181,7 @@ Runner add_bench(CLI::App& app) {
   cmd->add_option("-p,--n-prompt", f->pp, "Prompt lengths to test, comma-separated (default 512)");
   cmd->add_option("-n,--n-gen", f->tg, "Generation lengths to test, comma-separated (default 128)");
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions per test (default 5)");
+  cmd->add_option("--device", f->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--kv-type", f->kv_type, "KV cache type f16 (default, as llama-bench) or f32");
   cmd->add_option("--max-seq", f->runner.max_seq,
                   "KV cache capacity (default: what the tests need)");

@@ -35,6 +35,9 @@ class KvCache {
   std::vector<Tensor> tensors_;
   std::map<std::string, TensorView> bindings_;
   std::vector<int32_t> tokens_;
+  // Drops the device mirrors of the tensors (CUDA programs keep States on the device) when
+  // the last copy of this cache goes away.
+  std::shared_ptr<void> device_release_;
 };
 
 }  // namespace rlx

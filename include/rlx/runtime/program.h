@@ -26,6 +26,9 @@ class Program {
 
   // Inputs and states are bound by name; each must have exactly the declared shape and dtype
   // and be contiguous. States are read and written in place. Returns the outputs.
+  // On CUDA, inputs are uploaded and outputs downloaded per run; a State lives in a device
+  // mirror keyed by its host pointer: uploaded on first use, then kept on the device across
+  // runs and programs (the host tensor is not updated; see docs/cuda.md).
   std::map<std::string, Tensor> run(const std::map<std::string, TensorView>& inputs,
                                     const std::map<std::string, TensorView>& states = {});
 
@@ -43,6 +46,18 @@ class Program {
     bool contiguous = true;
   };
   TensorView view_of(ir::ValueId v, const std::vector<void*>& bases) const;
+  // Checks bindings by name (shape, dtype, contiguity) and records their host pointers.
+  void bind(const std::map<std::string, ir::ValueId>& decl,
+            const std::map<std::string, TensorView>& given, const char* what,
+            std::vector<void*>& bases) const;
+
+  // Device execution (program_device.cpp): resources of a non-CPU program, its preparation
+  // at compile time (kernels checked, arena allocated, parameters uploaded) and its run.
+  struct DeviceState;
+  static void require_device(const Device& device);
+  void prepare_device(const Device& device);
+  std::map<std::string, Tensor> run_device(std::vector<void*>& bases);
+  std::shared_ptr<DeviceState> device_;
 
   ir::Graph graph_;
   std::vector<Layout> layout_;  // per value

@@ -71,8 +71,6 @@ DecoderRunner::~DecoderRunner() = default;
 DecoderRunner DecoderRunner::Builder::build() const {
   const RunnerOptions& o = o_;
   RLX_CHECK(!o.weights.empty(), "no weights given (--weights PATH)");
-  RLX_CHECK(o.device.kind == Device::Kind::Cpu,
-            "device {} is not available in this build (CPU only)", o.device.str());
   RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)",
             o.precision);
   RLX_CHECK(o.max_seq >= 0, "max_seq must be positive, got {}", o.max_seq);
@@ -163,6 +161,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
     });
   }
   CompileOptions co;
+  co.device = o.device;  // Program::compile says when a device is missing or not built in
   co.threads = o.threads;
   impl->programs = std::make_unique<ProgramCache>(co);
   // Build one program now so that missing or misshapen tensors are reported at load.

@@ -1,0 +1,28 @@
+# Resolves RLX_CUDA (ON / OFF / AUTO) into RLX_HAS_CUDA. AUTO builds the CUDA backend when nvcc
+# is found, so CI (nvcc, no GPU) compiles it; a machine without nvcc builds CPU-only as before.
+string(TOUPPER "${RLX_CUDA}" _rlx_cuda)
+set(RLX_HAS_CUDA OFF)
+if(_rlx_cuda STREQUAL "ON" OR _rlx_cuda STREQUAL "AUTO")
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    # Ampere and Hopper: enough for the GPU machines, and each added arch costs CI build time.
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    # The .cu files include only plain headers (launch.h); C++17 is what every CMake knows for nvcc.
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    if(CCACHE_PROGRAM)
+      set(CMAKE_CUDA_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+    endif()
+    set(RLX_HAS_CUDA ON)
+  elseif(_rlx_cuda STREQUAL "ON")
+    message(FATAL_ERROR "RLX_CUDA=ON but no CUDA compiler (nvcc) was found")
+  endif()
+elseif(NOT _rlx_cuda STREQUAL "OFF")
+  message(FATAL_ERROR "RLX_CUDA must be ON, OFF or AUTO, got '${RLX_CUDA}'")
+endif()
+message(STATUS "rlx: CUDA backend ${RLX_HAS_CUDA}")

@@ -1,0 +1,71 @@
+// Linear (y = x·Wᵀ + b) and MatMul through cuBLAS. Row-major tensors are read as
+// column-major transposes, so y[M,N] = x[M,K]·W[N,K]ᵀ is C(N×M) = op_T(W)·x in cuBLAS terms.
+// F32 weights: plain SGEMM (no TF32, to match the CPU). F16/BF16 weights: activations are
+// converted to the weight's type (as the CPU's dot kernels round them) and multiplied with
+// F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
+// (dequantized at upload, see Context::weight).
+#include "backends/cuda/check.h"
+#include "backends/cuda/kernel.h"
+#include "backends/cuda/launch.h"
+
+namespace rlx::cuda {
+namespace {
+
+using ir::OpKind;
+
+void k_linear(const KernelArgs& a) {
+  const TensorView &x = a.in[0], &w = a.in[1];
+  RLX_CHECK(x.dtype == DType::F32, "linear input must be F32 (got {})", dtype_name(x.dtype));
+  const int64_t K = w.shape[1], N = w.shape[0], M = x.numel() / K;
+  float* y = a.out.ptr<float>();
+  const float one = 1.f, zero = 0.f;
+  cublasHandle_t h = a.ctx.cublas();
+  if (M > 0 && N > 0) {
+    if (w.dtype == DType::F32) {
+      RLX_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
+                                   w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
+                                   int(N)));
+    } else {
+      RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
+                "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
+      const cudaDataType_t t = w.dtype == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
+      void* xh = a.ctx.scratch(M * K * 2);
+      launch_to_half(x.ptr<float>(), xh, w.dtype, M * K, a.ctx.stream());
+      RLX_CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
+                                    w.data, t, int(K), xh, t, int(K), &zero, y, CUDA_R_32F, int(N),
+                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+  }
+  if (a.in.size() > 2) {
+    RLX_CHECK(a.in[2].dtype == DType::F32, "linear bias must be F32 (got {})",
+              dtype_name(a.in[2].dtype));
+    launch_add_bias(y, a.in[2].ptr<float>(), M, N, a.ctx.stream());
+  }
+}
+
+// a [..., M, K] · b [..., K, N] (or [..., N, K] with transpose_b); b is shared by every
+// batch unless it has a's rank (> 2).
+void k_matmul(const KernelArgs& a) {
+  const TensorView &A = a.in[0], &B = a.in[1];
+  RLX_CHECK(A.dtype == DType::F32 && B.dtype == DType::F32, "matmul supports F32 only on CUDA");
+  const bool tb = a.node.attrs.transpose_b;
+  const int64_t M = A.shape.at(-2), K = A.shape.at(-1), N = a.out.shape.at(-1);
+  const int64_t batch = M * K > 0 ? A.numel() / (M * K) : 0;
+  const bool b_batched = B.rank() == A.rank() && B.rank() > 2;
+  if (batch == 0 || M == 0 || N == 0) return;
+  const float one = 1.f, zero = 0.f;
+  // C(N×M) = op(B)(N×K) · A(K×M), all column-major views of the row-major data.
+  RLX_CUBLAS_CHECK(cublasSgemmStridedBatched(
+      a.ctx.cublas(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, int(N), int(M), int(K), &one,
+      B.ptr<float>(), tb ? int(K) : int(N), b_batched ? K * N : 0, A.ptr<float>(), int(K), M * K,
+      &zero, a.out.ptr<float>(), int(N), M * N, int(batch)));
+}
+
+}  // namespace
+
+void register_linear_kernels(KernelRegistry& r) {
+  r.add(OpKind::Linear, k_linear);
+  r.add(OpKind::MatMul, k_matmul);
+}
+
+}  // namespace rlx::cuda
