@@ -174,6 +174,47 @@ TEST(Quantize, Q8_KRoundTripAndBsums) {
   }
 }
 
+// Q8_K exactly as ggml's quantize_row_q8_K_ref defines it (written out here, independently of
+// rlx's kernels): scale from the first element of largest magnitude, iscale = -127/max,
+// q = min(127, round-half-even(iscale * x)), d = 1/iscale, bsums per 16.
+std::vector<uint8_t> q8_k_by_definition(const std::vector<float>& x) {
+  std::vector<uint8_t> out(x.size() / 256 * 292, 0);
+  for (size_t b = 0; b < x.size() / 256; ++b) {
+    const float* v = x.data() + 256 * b;
+    uint8_t* blk = out.data() + 292 * b;
+    float max = 0, amax = 0;
+    for (int j = 0; j < 256; ++j)
+      if (std::fabs(v[j]) > amax) amax = std::fabs(v[j]), max = v[j];
+    if (amax == 0) continue;
+    const float iscale = -127.f / max;
+    int8_t q[256];
+    for (int j = 0; j < 256; ++j)
+      q[j] = int8_t(std::min(127.f, std::nearbyint(iscale * v[j])));  // FE_TONEAREST: ties even
+    const float d = 1 / iscale;
+    std::memcpy(blk, &d, 4);
+    std::memcpy(blk + 4, q, 256);
+    for (int g = 0; g < 16; ++g) {
+      int16_t sum = 0;
+      for (int j = 0; j < 16; ++j) sum = int16_t(sum + q[16 * g + j]);
+      std::memcpy(blk + 260 + 2 * g, &sum, 2);
+    }
+  }
+  return out;
+}
+
+TEST(Quantize, Q8_KActivationsBitExact) {
+  std::vector<float> x = random_row(4096, 7, 5.f);
+  // Edge cases per 256-block: a magnitude tie of opposite signs (the first wins), an all-zero
+  // block, exact half steps, and a block whose largest element is positive.
+  x[256 + 3] = -9.f, x[256 + 100] = 9.f;
+  for (int j = 512; j < 768; ++j) x[size_t(j)] = 0;
+  for (int j = 768; j < 1024; ++j) x[size_t(j)] = float(j % 21 - 10) * 0.5f;
+  x[1024 + 7] = 12.f;
+  std::vector<uint8_t> q(size_t(dtype_bytes(DType::Q8_K, 4096)));
+  quantize_activation_row(DType::Q8_K, x.data(), q.data(), 4096);
+  EXPECT_EQ(q, q8_k_by_definition(x));
+}
+
 // The activation Q8_0 (as ggml's AVX2 backend) rounds ties to even with scale 127/amax; the
 // weight quantizer (llama-quantize) rounds ties away from zero with 1/d. Values exactly on a
 // half step show the difference.

@@ -147,6 +147,12 @@ struct DotKernels {
 };
 VecDotFn scalar_vec_dot(DType t);
 DotKernels avx2_dot_kernels(DType t);
+// SIMD row conversions, bit-identical to the scalar ones; null members where none exists.
+struct Converters {
+  DequantizeRowFn dequantize = nullptr;
+  QuantizeRowFn quantize = nullptr;
+};
+Converters avx2_converters(DType t);
 DotKernels avx2_k_dot_kernels(DType t);  // the K-quants
 
 }  // namespace rlx::quant

@@ -29,6 +29,11 @@ void register_formats(QuantTraits* t) {
   register_legacy(t);
   register_k(t);
   register_iq4(t);
+  for (size_t i = 0; i < size_t(DType::kCount); ++i) {
+    const Converters fast = avx2_converters(DType(i));
+    if (fast.dequantize) t[i].dequantize = fast.dequantize;
+    if (fast.quantize) t[i].quantize = fast.quantize;
+  }
   // Dot kernels: AVX2 where compiled in, else the scalar reference (same results).
   const auto loops = rows_by_one_table(std::make_index_sequence<size_t(DType::kCount)>());
   for (size_t i = 0; i < size_t(DType::kCount); ++i) {
