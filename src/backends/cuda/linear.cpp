@@ -5,6 +5,7 @@
 // F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
 // (dequantized at upload, see Context::weight).
 #include "backends/cuda/check.h"
+#include "backends/cuda/cublas_api.h"
 #include "backends/cuda/kernel.h"
 #include "backends/cuda/launch.h"
 
@@ -22,18 +23,18 @@ void k_linear(const KernelArgs& a) {
   cublasHandle_t h = a.ctx.cublas();
   if (M > 0 && N > 0) {
     if (w.dtype == DType::F32) {
-      RLX_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
-                                   w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
-                                   int(N)));
+      RLX_CUBLAS_CHECK(cublas_api().sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
+                                          w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
+                                          int(N)));
     } else {
       RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
                 "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
       const cudaDataType_t t = w.dtype == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
       void* xh = a.ctx.scratch(M * K * 2);
       launch_to_half(x.ptr<float>(), xh, w.dtype, M * K, a.ctx.stream());
-      RLX_CUBLAS_CHECK(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
-                                    w.data, t, int(K), xh, t, int(K), &zero, y, CUDA_R_32F, int(N),
-                                    CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      RLX_CUBLAS_CHECK(cublas_api().gemm_ex(
+          h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one, w.data, t, int(K), xh, t,
+          int(K), &zero, y, CUDA_R_32F, int(N), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }
   }
   if (a.in.size() > 2) {
@@ -55,7 +56,7 @@ void k_matmul(const KernelArgs& a) {
   if (batch == 0 || M == 0 || N == 0) return;
   const float one = 1.f, zero = 0.f;
   // C(N×M) = op(B)(N×K) · A(K×M), all column-major views of the row-major data.
-  RLX_CUBLAS_CHECK(cublasSgemmStridedBatched(
+  RLX_CUBLAS_CHECK(cublas_api().sgemm_strided_batched(
       a.ctx.cublas(), tb ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, int(N), int(M), int(K), &one,
       B.ptr<float>(), tb ? int(K) : int(N), b_batched ? K * N : 0, A.ptr<float>(), int(K), M * K,
       &zero, a.out.ptr<float>(), int(N), M * N, int(batch)));

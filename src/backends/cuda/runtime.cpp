@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backends/cuda/check.h"
+#include "backends/cuda/cublas_api.h"
 #include "backends/cuda/launch.h"
 #include "rlx/core/half.h"
 #include "rlx/core/log.h"
@@ -18,7 +19,7 @@ void throw_cuda_error(cudaError_t e, const char* expr, const char* file, int lin
 
 void throw_cublas_error(cublasStatus_t s, const char* expr, const char* file, int line) {
   throw Error(fmt::format("cuBLAS error at {}:{}: {} failed: {} ({})", file, line, expr,
-                          cublasGetStatusString(s), cublasGetStatusName(s)));
+                          cublas_api().status_string(s), cublas_api().status_name(s)));
 }
 
 int device_count() {
@@ -108,16 +109,16 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
 Context::Context(int device) : device_(device) {
   RLX_CUDA_CHECK(cudaSetDevice(device));
   RLX_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
-  RLX_CUBLAS_CHECK(cublasCreate(&cublas_));
-  RLX_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+  RLX_CUBLAS_CHECK(cublas_api().create(&cublas_));
+  RLX_CUBLAS_CHECK(cublas_api().set_stream(cublas_, stream_));
   // Plain FP32 GEMMs (no TF32): F32 programs must match the CPU to 1e-4.
-  RLX_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+  RLX_CUBLAS_CHECK(cublas_api().set_math_mode(cublas_, CUBLAS_DEFAULT_MATH));
   RLX_CUDA_CHECK(cudaMalloc(&error_flag_, sizeof(int)));
   RLX_CUDA_CHECK(cudaMemset(error_flag_, 0, sizeof(int)));
 }
 
 Context::~Context() {
-  if (cublas_) cublasDestroy(cublas_);
+  if (cublas_) cublas_api().destroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
   if (error_flag_) cudaFree(error_flag_);
 }
