@@ -61,6 +61,22 @@ TEST(OpUnary, EveryUnaryOpMatchesReference) {
   }
 }
 
+// The vectorized SiLU over the whole float range that matters, including where e^-x
+// underflows or saturates (|x| around 87-89).
+TEST(OpUnary, SiluWideRange) {
+  const int64_t n = 803;
+  Tensor x = Tensor::empty(DType::F32, {n});
+  for (int64_t i = 0; i < n; ++i) x.ptr<float>()[i] = -100.f + 0.25f * float(i);
+  x.ptr<float>()[5] = -88.7f, x.ptr<float>()[6] = 88.7f, x.ptr<float>()[7] = -87.1f;
+  Tensor y = run_graph({{"x", x}}, [&](GraphBuilder& b, std::vector<Value>& v) {
+    return b.unary(OpKind::Silu, v[0]);
+  });
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = x.ptr<float>()[i], want = v / (1.0 + std::exp(-v));
+    EXPECT_NEAR(y.ptr<float>()[i], want, 4e-7 * std::fabs(want) + 1e-30) << "x = " << v;
+  }
+}
+
 TEST(OpUnary, ScaleAndStridedInput) {
   Tensor x = random_tensor({4, 6}, 2);
   // y = scale(transpose(x)): the kernel reads a non-contiguous view.

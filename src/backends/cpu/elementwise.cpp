@@ -76,6 +76,37 @@ void unary_f32(const KernelArgs& a, F f) {
   });
 }
 
+// SiLU x·σ(x) = x / (1 + e^-x), eight lanes at a time with the vector exp (the FFN's
+// activation runs over every intermediate value of every token).
+void silu_f32(const KernelArgs& a) {
+  auto silu = [](float x) { return x / (1.f + std::exp(-x)); };
+#if RLX_AVX2
+  const TensorView& x = a.in[0];
+  const Shape& shape = a.out.shape;
+  const int64_t rows = row_count(shape), len = row_length(shape);
+  if (inner_stride(x.strides) == 1) {
+    const float* px = x.ptr<float>();
+    float* po = a.out.ptr<float>();
+    a.pool.parallel_for(rows, grain_rows(len), [&](int64_t r0, int64_t r1) {
+      const __m256 one = _mm256_set1_ps(1.f), sign = _mm256_set1_ps(-0.f);
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* s = px + row_offset(shape, x.strides, r);
+        float* o = po + r * len;
+        int64_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+          const __m256 v = _mm256_loadu_ps(s + i);
+          const __m256 e = exp256(_mm256_xor_ps(v, sign));
+          _mm256_storeu_ps(o + i, _mm256_div_ps(v, _mm256_add_ps(one, e)));
+        }
+        for (; i < len; ++i) o[i] = silu(s[i]);
+      }
+    });
+    return;
+  }
+#endif
+  unary_f32(a, silu);
+}
+
 float gelu_erf(float x) {
   return 0.5f * x * (1.f + std::erf(x * 0.70710678118654752f));
 }
@@ -95,7 +126,7 @@ void k_unary(const KernelArgs& a) {
       return unary_f32(a, [s, b](float x) { return x * s + b; });
     }
     case OpKind::Silu:
-      return unary_f32(a, [](float x) { return x / (1.f + std::exp(-x)); });
+      return silu_f32(a);
     case OpKind::GeluErf:
       return unary_f32(a, gelu_erf);
     case OpKind::GeluTanh:

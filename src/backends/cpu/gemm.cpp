@@ -132,7 +132,8 @@ T& thread_scratch(size_t n) {
 }  // namespace
 
 void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
-                 const WeightRowLoader& load_b, float* C, ThreadPool& pool) {
+                 const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
+                 ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
   std::vector<float>& Ap = thread_scratch<std::vector<float>>(size_t(panels * K * kMR));
   pack_activations(load_a, M, K, Ap.data(), pool);
@@ -152,6 +153,7 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
       for (int64_t s = s0; s < s1; ++s) {
         const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
         load_b(n0, cols, k0, kc, buf.rows.data());
+        if (s + 1 < s1) prefetch_b(n0 + kNR, std::min(kNR, N - n0 - kNR), k0, kc);
         pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
         const float* b = buf.strip.data();
         for (int64_t p = 0; p < panels; ++p) {

@@ -13,12 +13,17 @@ namespace rlx::cpu {
 // at dst + r * kc. k0 is a multiple of 256 (so of every block size); kc <= 256.
 using WeightRowLoader =
     std::function<void(int64_t n0, int64_t rows, int64_t k0, int64_t kc, float* dst)>;
+// Hints that the loader will soon read the same part of rows [n0, n0 + rows): weight rows are
+// far apart in memory, too many streams for the hardware prefetcher, so the GEMM asks for the
+// next strip while it multiplies the current one.
+using WeightRowPrefetch = std::function<void(int64_t n0, int64_t rows, int64_t k0, int64_t kc)>;
 // Returns activation row m as K floats: a pointer into the caller's data, or `scratch` (K
 // floats) filled with a transformed copy (e.g. the row after the dot kernels' rounding).
 using ActivationRowLoader = std::function<const float*(int64_t m, float* scratch)>;
 
 // C[m * N + n] = sum_k A[m][k] * B[n][k] for m < M, n < N. Threads split N.
 void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
-                 const WeightRowLoader& load_b, float* C, ThreadPool& pool);
+                 const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
+                 ThreadPool& pool);
 
 }  // namespace rlx::cpu

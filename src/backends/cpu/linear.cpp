@@ -60,6 +60,13 @@ void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, con
         for (int64_t r = 0; r < rows; ++r)
           dequantize_row(wt, pw + (n0 + r) * row_bytes + skip, dst + r * kc, kc);
       },
+      [&](int64_t n0, int64_t rows, int64_t k0, int64_t kc) {
+        const int64_t skip = dtype_bytes(wt, k0), bytes = dtype_bytes(wt, kc);
+        for (int64_t r = 0; r < rows; ++r) {
+          const char* p = pw + (n0 + r) * row_bytes + skip;
+          for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+        }
+      },
       py, pool);
 }
 
