@@ -135,7 +135,7 @@ TEST(VecDot, RowsMatchSingleRow) {
     ASSERT_NE(tr.vec_dot_rows, nullptr);
     for (int64_t k : {256, 1024}) {
       const int64_t rb = dtype_bytes(t, k);
-      for (int64_t stride : {rb, rb + 7}) {
+      for (int64_t stride : {rb, rb + 8}) {  // +8 keeps 16/32-bit rows aligned
         const int max_rows = 19;
         std::vector<uint8_t> w(size_t(stride * max_rows));
         for (int r = 0; r < max_rows; ++r) {
