@@ -122,11 +122,7 @@ void quantize_q8_k_avx2(const float* x, void* dst, int64_t n) {
           _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs + j), ordered);
     }
-    for (int j = 0; j < 16; ++j) {
-      int sum = 0;
-      for (int ii = 0; ii < 16; ++ii) sum += y[i].qs[16 * j + ii];
-      y[i].bsums[j] = int16_t(sum);
-    }
+    fill_q8_k_bsums(y[i]);
     y[i].d = 1 / iscale;
   }
 }

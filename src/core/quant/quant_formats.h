@@ -71,6 +71,14 @@ struct BlockQ8_K {
   int8_t qs[256];
   int16_t bsums[16];  // sums of groups of 16 qs
 };
+// Fills b.bsums from b.qs (the K-quant dot kernels use them for the weights' offsets).
+inline void fill_q8_k_bsums(BlockQ8_K& b) {
+  for (int j = 0; j < 16; ++j) {
+    int sum = 0;
+    for (int i = 0; i < 16; ++i) sum += b.qs[16 * j + i];
+    b.bsums[j] = int16_t(sum);
+  }
+}
 struct BlockIQ4_NL {
   uint16_t d;
   uint8_t qs[16];

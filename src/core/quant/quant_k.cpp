@@ -541,11 +541,7 @@ void quantize_q8_k(const float* x, void* dst, int64_t n) {
     }
     const float iscale = -127.f / max;
     for (int j = 0; j < kQK; ++j) y[i].qs[j] = int8_t(std::min(127, nearest_int(iscale * x[j])));
-    for (int j = 0; j < 16; ++j) {
-      int sum = 0;
-      for (int ii = 0; ii < 16; ++ii) sum += y[i].qs[16 * j + ii];
-      y[i].bsums[j] = int16_t(sum);
-    }
+    fill_q8_k_bsums(y[i]);
     y[i].d = 1 / iscale;
   }
 }
