@@ -55,6 +55,13 @@ bool Dims::operator==(const Dims& o) const {
   return true;
 }
 
+void split_axis(const Shape& s, int axis, int64_t& outer, int64_t& inner) {
+  outer = 1;
+  inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= s[i];
+  for (int i = axis + 1; i < s.rank(); ++i) inner *= s[i];
+}
+
 Strides contiguous_strides(const Shape& s) {
   Strides st = Dims::filled(s.rank(), 1);
   for (int i = s.rank() - 2; i >= 0; --i) st[i] = st[i + 1] * s[i + 1];

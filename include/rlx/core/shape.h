@@ -49,4 +49,7 @@ using Strides = Dims;
 // Row-major contiguous strides (in elements) for a shape.
 Strides contiguous_strides(const Shape& s);
 
+// Splits a contiguous shape around `axis` into outer * s[axis] * inner.
+void split_axis(const Shape& s, int axis, int64_t& outer, int64_t& inner);
+
 }  // namespace rlx

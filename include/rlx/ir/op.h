@@ -1,5 +1,7 @@
 // The op table: every operation a graph can hold, with its attributes.
 #pragma once
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -111,5 +113,23 @@ const OpInfo& op_info(OpKind k);
 inline const char* op_name(OpKind k) {
   return op_info(k).name;
 }
+
+// The elementwise families, for backends that register one kernel per family.
+inline constexpr OpKind kBinaryOps[] = {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div};
+inline constexpr OpKind kUnaryOps[] = {
+    OpKind::Scale,   OpKind::Silu, OpKind::GeluErf, OpKind::GeluTanh, OpKind::Relu,
+    OpKind::Sigmoid, OpKind::Tanh, OpKind::Exp,     OpKind::Log,      OpKind::Softplus,
+    OpKind::Sqrt,    OpKind::Abs,  OpKind::Neg,     OpKind::Pow};
+
+// One entry per op (null where none is registered): a backend's kernel registry.
+template <class Fn>
+class OpTable {
+ public:
+  void add(OpKind op, Fn fn) { fns_[size_t(op)] = fn; }
+  Fn find(OpKind op) const { return fns_[size_t(op)]; }
+
+ private:
+  std::array<Fn, size_t(OpKind::kCount)> fns_{};
+};
 
 }  // namespace rlx::ir

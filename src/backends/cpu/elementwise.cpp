@@ -254,11 +254,8 @@ void k_copy(const KernelArgs& a) {
 }  // namespace
 
 void register_elementwise_kernels(KernelRegistry& r) {
-  for (auto op : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) r.add(op, k_binary);
-  for (auto op : {OpKind::Scale, OpKind::Silu, OpKind::GeluErf, OpKind::GeluTanh, OpKind::Relu,
-                  OpKind::Sigmoid, OpKind::Tanh, OpKind::Exp, OpKind::Log, OpKind::Softplus,
-                  OpKind::Sqrt, OpKind::Abs, OpKind::Neg, OpKind::Pow})
-    r.add(op, k_unary);
+  for (auto op : ir::kBinaryOps) r.add(op, k_binary);
+  for (auto op : ir::kUnaryOps) r.add(op, k_unary);
   r.add(OpKind::Cast, k_cast);
   r.add(OpKind::Copy, k_copy);
   r.add(OpKind::Reshape, k_copy);  // only reached when the reshape could not be a view

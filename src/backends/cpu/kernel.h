@@ -19,14 +19,7 @@ struct KernelArgs {
 
 using KernelFn = void (*)(const KernelArgs&);
 
-class KernelRegistry {
- public:
-  void add(ir::OpKind op, KernelFn fn) { fns_[size_t(op)] = fn; }
-  KernelFn find(ir::OpKind op) const { return fns_[size_t(op)]; }
-
- private:
-  std::array<KernelFn, size_t(ir::OpKind::kCount)> fns_{};
-};
+using KernelRegistry = ir::OpTable<KernelFn>;
 
 // The registry with every CPU kernel (built on first use).
 const KernelRegistry& cpu_kernels();

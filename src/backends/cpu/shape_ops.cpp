@@ -9,14 +9,6 @@ namespace {
 
 using ir::OpKind;
 
-// Splits a contiguous shape around `axis` into outer * axis * inner.
-void split_axis(const Shape& s, int axis, int64_t& outer, int64_t& inner) {
-  outer = 1;
-  inner = 1;
-  for (int i = 0; i < axis; ++i) outer *= s[i];
-  for (int i = axis + 1; i < s.rank(); ++i) inner *= s[i];
-}
-
 void k_concat(const KernelArgs& a) {
   const int axis = a.node.attrs.axis;
   const int64_t es = element_size(a.out.dtype);

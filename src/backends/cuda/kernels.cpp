@@ -85,13 +85,6 @@ void k_copy(const KernelArgs& a) {
   launch_copy(x.data, layout_of(x), element_size(x.dtype), a.out.data, x.numel(), a.ctx.stream());
 }
 
-void split_axis(const Shape& s, int axis, int64_t& outer, int64_t& inner) {
-  outer = 1;
-  inner = 1;
-  for (int i = 0; i < axis; ++i) outer *= s[i];
-  for (int i = axis + 1; i < s.rank(); ++i) inner *= s[i];
-}
-
 void k_concat(const KernelArgs& a) {
   const int axis = a.node.attrs.axis;
   int64_t outer, inner;
@@ -237,11 +230,8 @@ void k_conv1d(const KernelArgs& a) {
 }  // namespace
 
 void register_basic_kernels(KernelRegistry& r) {
-  for (auto op : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div}) r.add(op, k_binary);
-  for (auto op : {OpKind::Scale, OpKind::Silu, OpKind::GeluErf, OpKind::GeluTanh, OpKind::Relu,
-                  OpKind::Sigmoid, OpKind::Tanh, OpKind::Exp, OpKind::Log, OpKind::Softplus,
-                  OpKind::Sqrt, OpKind::Abs, OpKind::Neg, OpKind::Pow})
-    r.add(op, k_unary);
+  for (auto op : ir::kBinaryOps) r.add(op, k_binary);
+  for (auto op : ir::kUnaryOps) r.add(op, k_unary);
   r.add(OpKind::Cast, k_cast);
   r.add(OpKind::Copy, k_copy);
   r.add(OpKind::Reshape, k_copy);  // only reached when the reshape could not be a view
