@@ -1,12 +1,14 @@
 #include "rlx/runtime/program.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
 #include "backends/cpu/kernel.h"
 #include "rlx/core/error.h"
 #include "rlx/core/log.h"
+#include "runtime/op_profile.h"
 
 namespace rlx {
 namespace {
@@ -29,6 +31,15 @@ bool contiguous_layout(const Shape& shape, const Strides& strides) {
     expect *= shape[i];
   }
   return true;
+}
+
+// Linear is split by weight type and by path (many activation rows take the GEMM).
+std::string profile_key(const Node& n, const std::vector<TensorView>& ins) {
+  std::string key = ir::op_name(n.op);
+  if (n.op == OpKind::Linear && ins.size() > 1)
+    key += std::string(" ") + dtype_name(ins[1].dtype) +
+           (ins[0].numel() / ins[1].shape[1] >= 16 ? " M>=16" : " M<16");
+  return key;
 }
 
 }  // namespace
@@ -252,7 +263,13 @@ std::map<std::string, Tensor> Program::run(const std::map<std::string, TensorVie
     ins.clear();
     for (ValueId x : n.inputs) ins.push_back(view_of(x, bases));
     TensorView out = view_of(v, bases);
+    if (!OpProfile::enabled()) {
+      reg.find(n.op)(cpu::KernelArgs{n, ins, out, *pool_});
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
     reg.find(n.op)(cpu::KernelArgs{n, ins, out, *pool_});
+    OpProfile::add(profile_key(n, ins), std::chrono::steady_clock::now() - t0);
   }
   std::map<std::string, Tensor> outs;
   for (auto& [name, v] : g.outputs) outs[name] = contiguous_copy(view_of(v, bases));

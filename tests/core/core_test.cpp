@@ -140,5 +140,20 @@ TEST(ThreadPool, ParallelForCoversRangeOnce) {
   EXPECT_GE(physical_core_count(), 1);
 }
 
+TEST(ThreadPool, DynamicParallelForCoversRangeOnceInChunks) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 5, 64, 1001}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    std::atomic<int64_t> calls{0};
+    pool.parallel_for_dynamic(n, 5, [&](int64_t b, int64_t e) {
+      EXPECT_TRUE(e - b == 5 || e == n) << b << ".." << e;
+      calls++;
+      for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    EXPECT_EQ(calls.load(), n <= 5 ? (n > 0 ? 1 : 0) : (n + 4) / 5);
+  }
+}
+
 }  // namespace
 }  // namespace rlx

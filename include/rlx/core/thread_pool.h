@@ -22,6 +22,11 @@ class ThreadPool {
   void run(const std::function<void(int, int)>& fn);
   // Splits [0, n) into contiguous chunks of at least `grain` and runs fn(begin, end).
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+  // Like parallel_for, but threads take `chunk`-sized pieces from a shared counter until none
+  // are left: a thread that was descheduled or started late does less, instead of everyone
+  // waiting for its fixed share.
+  void parallel_for_dynamic(int64_t n, int64_t chunk,
+                            const std::function<void(int64_t, int64_t)>& fn);
 
  private:
   void worker(int index);

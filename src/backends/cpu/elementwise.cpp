@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "backends/cpu/kernel.h"
+#include "backends/cpu/simd.h"
 #include "backends/cpu/strided.h"
 #include "rlx/core/error.h"
 #include "rlx/core/half.h"

@@ -139,9 +139,12 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
   pack_activations(load_a, M, K, Ap.data(), pool);
   const float* ap = Ap.data();
   const int64_t strips = (N + kNR - 1) / kNR;
-  // K blocks outermost: one block's activation slab (M x 256 floats) stays in L2 while the
-  // thread's strips pass over it; C accumulates across blocks.
-  pool.parallel_for(strips, 1, [&](int64_t s0, int64_t s1) {
+  // Strips are handed out in chunks (about 4 per thread), so a thread that loses its core for
+  // a while does less instead of everyone waiting for it. Within a chunk, K blocks are
+  // outermost: one block's activation slab (M x 256 floats) stays in L2 while the chunk's
+  // strips pass over it; C accumulates across blocks.
+  const int64_t chunk = std::max<int64_t>(1, (strips + 4 * pool.size() - 1) / (4 * pool.size()));
+  pool.parallel_for_dynamic(strips, chunk, [&](int64_t s0, int64_t s1) {
     struct Buffers {
       std::vector<float> rows, strip;
     };
