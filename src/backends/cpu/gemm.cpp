@@ -156,10 +156,24 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
       for (int64_t s = s0; s < s1; ++s) {
         const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
         load_b(n0, cols, k0, kc, buf.rows.data());
-        if (s + 1 < s1) prefetch_b(n0 + kNR, std::min(kNR, N - n0 - kNR), k0, kc);
         pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
+        // The strip after this one (the next K block's first strip after the last) is
+        // prefetched a few rows per panel: issued all at once, the 16 rows x 8 lines overflow
+        // the core's miss buffers and most prefetches are dropped (F16 weight loads stalled on
+        // DRAM for ~6% of prefill).
+        int64_t next_n0 = -1, next_k0 = k0, next_kc = kc;
+        if (s + 1 < s1) {
+          next_n0 = n0 + kNR;
+        } else if (k0 + kKc < K) {
+          next_n0 = s0 * kNR;
+          next_k0 = k0 + kKc;
+          next_kc = std::min(kKc, K - next_k0);
+        }
+        const int64_t next_rows = next_n0 < 0 ? 0 : std::min(kNR, N - next_n0);
         const float* b = buf.strip.data();
         for (int64_t p = 0; p < panels; ++p) {
+          const int64_t r0 = p * next_rows / panels, r1 = (p + 1) * next_rows / panels;
+          if (r1 > r0) prefetch_b(next_n0 + r0, r1 - r0, next_k0, next_kc);
           const float* a = ap + packed_offset(panels, k0, kc, p);
           float* c = C + p * kMR * N + n0;
           const int64_t rows = std::min(kMR, M - p * kMR);
