@@ -36,7 +36,7 @@ std::vector<int> parse_list(const std::string& s, const char* flag) {
   while (std::getline(ss, t, ',')) {
     RLX_CHECK(!t.empty() && t.find_first_not_of("0123456789") == std::string::npos && t.size() < 7,
               "{}: '{}' is not a token count", flag, t);
-    out.push_back(std::stoi(t));
+    if (int n = std::stoi(t); n > 0) out.push_back(n);  // 0 skips the test, as in llama-bench
   }
   return out;
 }
@@ -178,8 +178,8 @@ Runner add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench)");
   cmd->add_option("-m,--weights", f->runner.weights, "Model file or directory")->required();
   cmd->add_option("--family", f->family, "Model family (default: auto)");
-  cmd->add_option("-p,--n-prompt", f->pp, "Prompt lengths to test, comma-separated (default 512)");
-  cmd->add_option("-n,--n-gen", f->tg, "Generation lengths to test, comma-separated (default 128)");
+  cmd->add_option("-p,--n-prompt", f->pp, "Prompt lengths to test, comma-separated; 0 skips (default 512)");
+  cmd->add_option("-n,--n-gen", f->tg, "Generation lengths to test, comma-separated; 0 skips (default 128)");
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions per test (default 5)");
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--kv-type", f->kv_type, "KV cache type f16 (default, as llama-bench) or f32");
