@@ -3,11 +3,15 @@
 # Runs llama-bench (its defaults: pp512, tg128, f16 KV cache; only -t is set) and
 # `rlx bench --kv-type f16` on the same file, interleaved: REPS rounds (default 5) of one
 # single-repetition run of each tool. Prints both tables and the ratio of medians rlx/llama.cpp.
+# Extra arguments (e.g. for a GPU run: RLX_BENCH_ARGS="--device cuda", LLAMA_BENCH_ARGS="-ngl 99")
+# are appended to each tool's command line and printed with the settings.
 set -euo pipefail
 llama_bench=${1:?usage: compare_llamacpp.sh PATH_TO_LLAMA_BENCH MODEL.gguf [THREADS] [REPS]}
 model=${2:?usage: compare_llamacpp.sh PATH_TO_LLAMA_BENCH MODEL.gguf [THREADS] [REPS]}
 threads=${3:-$(nproc)}
 reps=${4:-5}
+read -r -a rlx_extra <<< "${RLX_BENCH_ARGS:-}"
+read -r -a llama_extra <<< "${LLAMA_BENCH_ARGS:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 rlx=${RLX:-${RLX_BUILD_DIR:-$here/../build}/tools/rlx/rlx}
 [[ -x $llama_bench ]] || { echo "compare_llamacpp.sh: $llama_bench: not an executable" >&2; exit 2; }
@@ -19,15 +23,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for ((i = 1; i <= reps; i++)); do
   echo "round $i/$reps: llama-bench" >&2
-  "$llama_bench" -m "$model" -t "$threads" -r 1 -o json > "$tmp/llama.$i.json" 2> "$tmp/llama.$i.err" ||
+  "$llama_bench" -m "$model" -t "$threads" -r 1 -o json "${llama_extra[@]}" > "$tmp/llama.$i.json" 2> "$tmp/llama.$i.err" ||
     { cat "$tmp/llama.$i.err" >&2; exit 1; }
   echo "round $i/$reps: rlx bench" >&2
-  "$rlx" bench -m "$model" -p 512 -n 128 -t "$threads" -r 1 --kv-type f16 --json > "$tmp/rlx.$i.json"
+  "$rlx" bench -m "$model" -p 512 -n 128 -t "$threads" -r 1 --kv-type f16 --json "${rlx_extra[@]}" > "$tmp/rlx.$i.json"
 done
 
-python3 - "$tmp" "$reps" "$model" "$threads" <<'PY'
+python3 - "$tmp" "$reps" "$model" "$threads" "${LLAMA_BENCH_ARGS:-}" "${RLX_BENCH_ARGS:-}" <<'PY'
 import json, statistics, sys
-tmp, reps, model, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+tmp, reps, model, threads, llama_args, rlx_args = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 ll, rx = {}, {}
 settings = None
 for i in range(1, reps + 1):
@@ -42,9 +46,11 @@ print(f"model: {model}")
 print(f"llama.cpp: build {settings.get('build_commit')} ({settings.get('build_number')}), backend {settings.get('backends')}, "
       f"threads {settings.get('n_threads')}, type_k {settings.get('type_k')}, type_v {settings.get('type_v')}, "
       f"n_batch {settings.get('n_batch')}, n_ubatch {settings.get('n_ubatch')}, flash_attn {settings.get('flash_attn')}, "
-      f"load_mode {settings.get('load_mode')}, cpu {settings.get('cpu_info')}")
+      f"load_mode {settings.get('load_mode')}, n_gpu_layers {settings.get('n_gpu_layers')}, cpu {settings.get('cpu_info')}, gpu {settings.get('gpu_info')}"
+      + (f", extra args: {llama_args}" if llama_args else ""))
 rss = max(json.load(open(f"{tmp}/rlx.{i}.json"))["peak_rss_mib"] for i in range(1, reps + 1))
-print(f"rlx:       threads {r0['threads'] or 'default'} (-t {threads}), kv {r0['kv_type']}, load {r0['load_s']:.2f} s")
+print(f"rlx:       threads {r0['threads'] or 'default'} (-t {threads}), kv {r0['kv_type']}, device {r0.get('device', 'cpu')}, load {r0['load_s']:.2f} s"
+      + (f", extra args: {rlx_args}" if rlx_args else ""))
 print(f"rlx peak RSS (max over rounds) {rss:.1f} MiB; budget (file {r0['file_mib']:.1f} + KV {r0['kv_mib']:.1f} MiB) x 1.15 = "
       f"{r0['rss_budget_mib']:.1f} MiB: {'within' if rss <= r0['rss_budget_mib'] else 'OVER'}")
 print(f"{reps} interleaved rounds, one repetition per tool per round\n")
