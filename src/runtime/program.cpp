@@ -174,17 +174,49 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
       last_use[size_t(root)] = std::max(last_use[size_t(root)], int(s));
     }
   for (auto& [name, v] : g.outputs) last_use[size_t(L[size_t(v)].root)] = int(p.steps_.size());
+  // An elementwise step may write over an input that dies at that step (same size and dtype,
+  // the whole contiguous buffer): each element is read before it is written at the same index.
+  // SiLU(gate) and gate·up then share gate's memory instead of holding three FFN-wide buffers.
+  std::vector<ValueId> share(g.nodes.size(), -1);  // value -> the buffer it writes over
+  auto owner = [&](ValueId v) {
+    while (share[size_t(v)] >= 0) v = share[size_t(v)];
+    return v;
+  };
+  for (size_t s = 0; s < p.steps_.size(); ++s) {
+    const ValueId v = p.steps_[s];
+    const Node& n = g.nodes[size_t(v)];
+    if (!ir::op_info(n.op).elementwise || n.op == OpKind::Copy || n.op == OpKind::Cast) continue;
+    for (ValueId x : n.inputs) {
+      const ValueId root = L[size_t(x)].root;
+      const Node& xn = g.nodes[size_t(x)];
+      const bool whole = x == root && L[size_t(x)].offset == 0 && L[size_t(x)].contiguous &&
+                         xn.dtype == n.dtype && xn.shape.numel() == n.shape.numel();
+      if (!whole || step_of[size_t(root)] < 0 || last_use[size_t(root)] != int(s)) continue;
+      bool other_view = false;  // another input reading the same memory differently
+      for (ValueId y : n.inputs) other_view |= y != x && L[size_t(y)].root == root;
+      if (other_view) continue;
+      share[size_t(v)] = root;
+      break;
+    }
+  }
   struct Buf {
     ValueId v;
     int64_t bytes;
     int begin, end;
   };
   std::vector<Buf> bufs;
+  std::vector<int> buf_of(g.nodes.size(), -1);
   for (ValueId v : p.steps_) {
     const Node& n = g.nodes[size_t(v)];
+    const int end = std::max(last_use[size_t(v)], step_of[size_t(v)]);
+    if (share[size_t(v)] >= 0) {  // extends the lifetime of the buffer it writes over
+      Buf& b = bufs[size_t(buf_of[size_t(owner(v))])];
+      b.end = std::max(b.end, end);
+      continue;
+    }
     int64_t bytes = (dtype_bytes(n.dtype, n.shape.numel()) + kAlign - 1) / kAlign * kAlign;
-    bufs.push_back({v, std::max<int64_t>(bytes, kAlign), step_of[size_t(v)],
-                    std::max(last_use[size_t(v)], step_of[size_t(v)])});
+    buf_of[size_t(v)] = int(bufs.size());
+    bufs.push_back({v, std::max<int64_t>(bytes, kAlign), step_of[size_t(v)], end});
   }
   std::vector<size_t> by_size(bufs.size());
   for (size_t i = 0; i < bufs.size(); ++i) by_size[i] = i;
@@ -210,6 +242,8 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
     p.arena_bytes_ = std::max(p.arena_bytes_, off + b.bytes);
     placed.push_back(bi);
   }
+  for (ValueId v : p.steps_)
+    if (share[size_t(v)] >= 0) p.buffer_offset_[size_t(v)] = p.buffer_offset_[size_t(owner(v))];
   if (!on_cpu) {
     p.prepare_device(options.device);
   } else if (p.arena_bytes_ > 0) {

@@ -84,8 +84,11 @@ int run_bench(BenchFlags& f) {
     return ids;
   };
   KvCache cache = r.new_cache();
-  {  // warm-up: build the programs and touch the weights once
-    auto w = random_ids(std::min(8, need - 1));
+  {  // warm-up: touch the weights once and build the programs the first pp repetition would
+     // (one full prefill chunk), so that no repetition pays for compiling
+    int n = std::min(8, need - 1);
+    for (int p : pps) n = std::max<int>(n, int(std::min<int64_t>(p, r.prefill_chunk())));
+    auto w = random_ids(n);
     r.forward(w, cache, false);
     cache.clear();
   }
@@ -152,6 +155,7 @@ int run_bench(BenchFlags& f) {
     out["threads"] = threads;
     out["device"] = f.runner.device.str();
     out["kv_type"] = f.kv_type;
+    out["ubatch"] = r.prefill_chunk();
     out["load_s"] = load_s;
     out["ttft_s"] =
         ttft.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(ttft.front());
@@ -178,14 +182,19 @@ Runner add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed (like llama-bench)");
   cmd->add_option("-m,--weights", f->runner.weights, "Model file or directory")->required();
   cmd->add_option("--family", f->family, "Model family (default: auto)");
-  cmd->add_option("-p,--n-prompt", f->pp, "Prompt lengths to test, comma-separated; 0 skips (default 512)");
-  cmd->add_option("-n,--n-gen", f->tg, "Generation lengths to test, comma-separated; 0 skips (default 128)");
+  cmd->add_option("-p,--n-prompt", f->pp,
+                  "Prompt lengths to test, comma-separated; 0 skips (default 512)");
+  cmd->add_option("-n,--n-gen", f->tg,
+                  "Generation lengths to test, comma-separated; 0 skips (default 128)");
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions per test (default 5)");
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--kv-type", f->kv_type, "KV cache type f16 (default, as llama-bench) or f32");
   cmd->add_option("--max-seq", f->runner.max_seq,
                   "KV cache capacity (default: what the tests need)");
   cmd->add_option("--prefer", f->runner.prefer, "Pick the GGUF whose name contains this");
+  cmd->add_option("--ubatch", f->runner.prefill_chunk,
+                  "Prompt tokens per prefill step (llama.cpp's n_ubatch; default 512)")
+      ->check(CLI::Range(1, 8192));
   cmd->add_flag("--json", f->json, "Print one JSON object");
   add_threads_flag(*cmd, f->runner.threads);
   return [f]() { return run_bench(*f); };

@@ -225,6 +225,10 @@ Runner add_run(CLI::App& app) {
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f32 (default) or f16");
   cmd->add_option("--prefer", f->runner.prefer,
                   "Pick the GGUF whose name contains this in a directory");
+  cmd->add_option("--ubatch", f->runner.prefill_chunk,
+                  "Prompt tokens per prefill step (default 512): larger is faster on long prompts "
+                  "and uses more activation memory")
+      ->check(CLI::Range(1, 8192));
   cmd->add_option("--tokenizer", f->runner.tokenizer,
                   "tokenizer.json to use instead of the checkpoint's");
   cmd->add_option("--dump-logits", f->dump_logits,

@@ -37,6 +37,9 @@ struct RunnerOptions {
   std::string precision = "f32";
   double max_memory_gb = 0;  // 0: no limit
   int threads = 0;           // 0: physical cores
+  // Prompt tokens per prefill program run (llama.cpp's n_ubatch): larger chunks stream the
+  // weights fewer times per prompt, at the cost of a larger activation arena. 0: 512.
+  int64_t prefill_chunk = 0;
   DType kv_type = DType::F32;
   std::string prefer;     // GGUF quant substring when a directory holds several files
   std::string tokenizer;  // tokenizer.json path overriding the checkpoint's own
@@ -121,6 +124,7 @@ class DecoderRunner {
   ~DecoderRunner();
 
   const nn::DecoderSpec& spec() const;
+  int64_t prefill_chunk() const;             // prompt tokens per prefill program run
   const text::Tokenizer* tokenizer() const;  // null when the checkpoint has none
   const std::optional<std::string>& chat_template() const;
   const std::vector<int32_t>& eos_ids() const;

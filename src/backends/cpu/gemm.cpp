@@ -16,29 +16,24 @@ constexpr int64_t kMR = 6;    // activation rows per register tile
 constexpr int64_t kNR = 16;   // weight rows per register tile (two 8-float vectors)
 constexpr int64_t kKc = 256;  // K per block: a 16 KiB weight block stays in L1
 
-// Start of panel p's slice of the K block at k0 (kc long) in the packed activations: each K
-// block is one contiguous slab [panel][kc][kMR], so a thread sweeping all panels of a block
-// reads memory in order.
-inline int64_t packed_offset(int64_t panels, int64_t k0, int64_t kc, int64_t p) {
-  return k0 * panels * kMR + p * kc * kMR;
-}
-
-// Packs activation rows (zero rows past M) into K-block slabs of 6-row panels.
-void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t K, float* Ap,
-                      ThreadPool& pool) {
+// Packs columns [k0, k0 + kc) of the activation rows (zero rows past M) into 6-row panels:
+// Ap[p][k][i] = A[6p + i][k0 + k].
+void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t k0, int64_t kc,
+                      float* Ap, ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
   pool.parallel_for(panels, 4, [&](int64_t p0, int64_t p1) {
     thread_local std::vector<float> scratch;
-    if (scratch.size() < size_t(K)) scratch.resize(size_t(K));
+    if (scratch.size() < size_t(kKc)) scratch.resize(size_t(kKc));
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t rows = std::min(kMR, M - p * kMR);
+      float* panel = Ap + p * kc * kMR;
       for (int64_t i = 0; i < kMR; ++i) {
-        const float* src = i < rows ? load_a(p * kMR + i, scratch.data()) : nullptr;
-        for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-          const int64_t kc = std::min(kKc, K - k0);
-          float* dst = Ap + packed_offset(panels, k0, kc, p) + i;
-          for (int64_t k = 0; k < kc; ++k) dst[k * kMR] = src ? src[k0 + k] : 0.f;
+        if (i >= rows) {
+          for (int64_t k = 0; k < kc; ++k) panel[k * kMR + i] = 0.f;
+          continue;
         }
+        const float* src = load_a(p * kMR + i, k0, kc, scratch.data());
+        for (int64_t k = 0; k < kc; ++k) panel[k * kMR + i] = src[k];
       }
     }
   });
@@ -135,46 +130,37 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
                  const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
                  ThreadPool& pool) {
   const int64_t panels = (M + kMR - 1) / kMR;
-  std::vector<float>& Ap = thread_scratch<std::vector<float>>(size_t(panels * K * kMR));
-  pack_activations(load_a, M, K, Ap.data(), pool);
-  const float* ap = Ap.data();
   const int64_t strips = (N + kNR - 1) / kNR;
   // Strips are handed out in chunks (about 4 per thread), so a thread that loses its core for
-  // a while does less instead of everyone waiting for it. Within a chunk, K blocks are
-  // outermost: one block's activation slab (M x 256 floats) stays in L2 while the chunk's
-  // strips pass over it; C accumulates across blocks.
+  // a while does less instead of everyone waiting for it.
   const int64_t chunk = std::max<int64_t>(1, (strips + 4 * pool.size() - 1) / (4 * pool.size()));
-  pool.parallel_for_dynamic(strips, chunk, [&](int64_t s0, int64_t s1) {
-    struct Buffers {
-      std::vector<float> rows, strip;
-    };
-    thread_local Buffers buf;
-    if (buf.rows.size() < size_t(kNR * kKc)) buf.rows.resize(size_t(kNR * kKc));
-    if (buf.strip.size() < size_t(kNR * kKc)) buf.strip.resize(size_t(kNR * kKc));
-    for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-      const int64_t kc = std::min(kKc, K - k0);
+  std::vector<float>& Ap = thread_scratch<std::vector<float>>(size_t(panels * kKc * kMR));
+  // K blocks outermost: one block's activation slab (M x 256 floats) stays in L2 while the
+  // strips pass over it; C accumulates across blocks.
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+    const int64_t kc = std::min(kKc, K - k0);
+    pack_activations(load_a, M, k0, kc, Ap.data(), pool);
+    const float* ap = Ap.data();
+    pool.parallel_for_dynamic(strips, chunk, [&](int64_t s0, int64_t s1) {
+      struct Buffers {
+        std::vector<float> rows, strip;
+      };
+      thread_local Buffers buf;
+      if (buf.rows.size() < size_t(kNR * kKc)) buf.rows.resize(size_t(kNR * kKc));
+      if (buf.strip.size() < size_t(kNR * kKc)) buf.strip.resize(size_t(kNR * kKc));
       for (int64_t s = s0; s < s1; ++s) {
         const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
         load_b(n0, cols, k0, kc, buf.rows.data());
         pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
-        // The strip after this one (the next K block's first strip after the last) is
-        // prefetched a few rows per panel: issued all at once, the 16 rows x 8 lines overflow
-        // the core's miss buffers and most prefetches are dropped (F16 weight loads stalled on
-        // DRAM for ~6% of prefill).
-        int64_t next_n0 = -1, next_k0 = k0, next_kc = kc;
-        if (s + 1 < s1) {
-          next_n0 = n0 + kNR;
-        } else if (k0 + kKc < K) {
-          next_n0 = s0 * kNR;
-          next_k0 = k0 + kKc;
-          next_kc = std::min(kKc, K - next_k0);
-        }
-        const int64_t next_rows = next_n0 < 0 ? 0 : std::min(kNR, N - next_n0);
+        // The next strip is prefetched a few rows per activation panel: issued all at once,
+        // the 16 rows x 8 lines overflow the core's miss buffers and most prefetches are
+        // dropped (F16 weight loads stalled on DRAM for ~6% of prefill).
+        const int64_t next_rows = s + 1 < s1 ? std::min(kNR, N - n0 - kNR) : 0;
         const float* b = buf.strip.data();
         for (int64_t p = 0; p < panels; ++p) {
           const int64_t r0 = p * next_rows / panels, r1 = (p + 1) * next_rows / panels;
-          if (r1 > r0) prefetch_b(next_n0 + r0, r1 - r0, next_k0, next_kc);
-          const float* a = ap + packed_offset(panels, k0, kc, p);
+          if (r1 > r0) prefetch_b(n0 + kNR + r0, r1 - r0, k0, kc);
+          const float* a = ap + p * kc * kMR;
           float* c = C + p * kMR * N + n0;
           const int64_t rows = std::min(kMR, M - p * kMR);
           if (rows == kMR && cols == kNR)
@@ -183,8 +169,8 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
             edge_tile(kc, a, b, c, N, rows, cols, k0 > 0);
         }
       }
-    }
-  });
+    });
+  }
 }
 
 }  // namespace rlx::cpu

@@ -17,11 +17,14 @@ using WeightRowLoader =
 // far apart in memory, too many streams for the hardware prefetcher, so the GEMM asks for the
 // next strip while it multiplies the current one.
 using WeightRowPrefetch = std::function<void(int64_t n0, int64_t rows, int64_t k0, int64_t kc)>;
-// Returns activation row m as K floats: a pointer into the caller's data, or `scratch` (K
-// floats) filled with a transformed copy (e.g. the row after the dot kernels' rounding).
-using ActivationRowLoader = std::function<const float*(int64_t m, float* scratch)>;
+// Returns columns [k0, k0 + kc) of activation row m as floats (k0 and kc as for the weight
+// loader): a pointer into the caller's data, or `scratch` (kc floats) filled with a transformed
+// copy (e.g. after the dot kernels' rounding, which is local to blocks of 256 or fewer).
+using ActivationRowLoader =
+    std::function<const float*(int64_t m, int64_t k0, int64_t kc, float* scratch)>;
 
-// C[m * N + n] = sum_k A[m][k] * B[n][k] for m < M, n < N. Threads split N.
+// C[m * N + n] = sum_k A[m][k] * B[n][k] for m < M, n < N. Per block of 256 columns of K, the
+// activations are packed once (M x 256 floats, not M x K), then threads take strips of N.
 void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
                  const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
                  ThreadPool& pool);

@@ -47,11 +47,11 @@ void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, con
   const bool round = qt.vec_dot && qt.vec_dot_type != DType::F32;
   const DType at = qt.vec_dot_type;
   gemm_f32_bt(
-      [&](int64_t m, float* scratch) -> const float* {
-        if (!round) return px + m * K;
-        std::vector<uint8_t>& q = thread_bytes(size_t(dtype_bytes(at, K)));
-        quantize_activation_row(at, px + m * K, q.data(), K);
-        dequantize_row(at, q.data(), scratch, K);
+      [&](int64_t m, int64_t k0, int64_t kc, float* scratch) -> const float* {
+        if (!round) return px + m * K + k0;
+        std::vector<uint8_t>& q = thread_bytes(size_t(dtype_bytes(at, kc)));
+        quantize_activation_row(at, px + m * K + k0, q.data(), kc);
+        dequantize_row(at, q.data(), scratch, kc);
         return scratch;
       },
       M, K, N,

@@ -27,7 +27,8 @@ void release_free_heap() {
 #endif
 }
 
-constexpr int64_t kPrefillChunk = 256;  // bounds the activation arena of one prefill program
+constexpr int64_t kDefaultPrefillChunk =
+    512;  // as llama.cpp's n_ubatch; bounds the activation arena
 
 std::optional<json> read_json(const fs::path& p) {
   if (!fs::exists(p)) return std::nullopt;
@@ -74,6 +75,8 @@ DecoderRunner DecoderRunner::Builder::build() const {
   RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)",
             o.precision);
   RLX_CHECK(o.max_seq >= 0, "max_seq must be positive, got {}", o.max_seq);
+  RLX_CHECK(o.prefill_chunk >= 0 && o.prefill_chunk <= 8192,
+            "prefill chunk (--ubatch) must be between 1 and 8192 tokens, got {}", o.prefill_chunk);
   auto t0 = std::chrono::steady_clock::now();
   auto impl = std::make_unique<Impl>();
   impl->opt = o;
@@ -194,6 +197,9 @@ DecoderRunner DecoderRunner::Builder::build() const {
 const nn::DecoderSpec& DecoderRunner::spec() const {
   return impl_->spec;
 }
+int64_t DecoderRunner::prefill_chunk() const {
+  return impl_->opt.prefill_chunk > 0 ? impl_->opt.prefill_chunk : kDefaultPrefillChunk;
+}
 const text::Tokenizer* DecoderRunner::tokenizer() const {
   return impl_->tokenizer ? &*impl_->tokenizer : nullptr;
 }
@@ -232,9 +238,10 @@ Tensor DecoderRunner::forward(std::span<const int32_t> ids, KvCache& cache, bool
             "context full: {} cached + {} new tokens exceed max_seq {}", cache.size(), ids.size(),
             cache.capacity());
   const int64_t V = impl_->spec.vocab;
+  const int64_t chunk = prefill_chunk();
   std::vector<Tensor> parts;
-  for (size_t start = 0; start < ids.size(); start += size_t(kPrefillChunk)) {
-    const int64_t n = std::min<int64_t>(kPrefillChunk, int64_t(ids.size() - start));
+  for (size_t start = 0; start < ids.size(); start += size_t(chunk)) {
+    const int64_t n = std::min<int64_t>(chunk, int64_t(ids.size() - start));
     const bool last_chunk = start + size_t(n) == ids.size();
     const bool all = all_logits;
     nn::DecoderGraphOptions go{n, impl_->opt.max_seq, impl_->opt.kv_type, all};
