@@ -2,10 +2,11 @@
 //  - k_attention (the plain reference): one block per (batch, query, head) row streams the
 //    keys in chunks with an online softmax (running max and sum), so any context length fits
 //    in a fixed amount of shared memory.
-//  - k_flash (prefill, Tq >= kFlashMinTq, D and Dv <= 256): a block holds a tile of kFlashQ
-//    queries of one (batch, head); K/V tiles of kFlashK keys go through shared memory (F32) and
-//    every warp keeps an online softmax and its queries' outputs in registers. Same masks,
-//    soft-cap and F16/F32 cache as the plain kernel. SIMT F32 (no tensor cores yet).
+//  - k_flash (prefill, Tq >= kFlashMinTq, D and Dv <= 256 and multiples of 4): a block holds
+//    a tile of kFlashQ queries of one (batch, head); K/V tiles of kFlashK keys go through
+//    shared memory (F32, float4 reads) and every warp keeps an online softmax and its queries'
+//    outputs in registers. Same masks, soft-cap and F16/F32 cache as the plain kernel. SIMT
+//    F32 (no tensor cores yet).
 #include <atomic>
 
 #include "backends/cuda/common.cuh"
@@ -103,13 +104,15 @@ constexpr int64_t kFlashMinTq = 4;
 template <int C>
 __global__ void __launch_bounds__(32 * kFlashWarps) k_flash(AttentionArgs a) {
   extern __shared__ float sh[];
-  const int D = int(a.D), Dv = int(a.Dv), Dp = D + 1;  // K rows padded: no bank conflicts
-  float* ks = sh;                                      // kFlashK x Dp
-  float* vs = ks + kFlashK * Dp;                       // kFlashK x Dv
-  float* qs = vs + kFlashK * Dv;                       // kFlashQ x D
-  float* ps = qs + kFlashQ * D;                        // kFlashQ x kFlashK
+  // K rows padded by 4 floats: the lanes' float4 reads of 8 rows at a time hit distinct banks.
+  const int D = int(a.D), Dv = int(a.Dv), Dp = D + 4;
+  float* ks = sh;                 // kFlashK x Dp
+  float* vs = ks + kFlashK * Dp;  // kFlashK x Dv
+  float* qs = vs + kFlashK * Dv;  // kFlashQ x D
+  float* ps = qs + kFlashQ * D;   // kFlashQ x kFlashK
   const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
-  const int64_t q0 = int64_t(blockIdx.x) * kFlashQ, h = blockIdx.y, b = blockIdx.z;
+  // The last query tiles see the most keys (causal): they start first.
+  const int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kFlashQ, h = blockIdx.y, b = blockIdx.z;
   const int64_t hk = h / (a.Hq / a.Hkv);
 
   int64_t n_keys = a.n_keys, base = a.n_keys - a.Tq;
@@ -152,24 +155,29 @@ __global__ void __launch_bounds__(32 * kFlashWarps) k_flash(AttentionArgs a) {
   float* pw = ps + w * kFlashQW * kFlashK;
   for (int64_t j0 = jlo; j0 < jhi; j0 += kFlashK) {
     __syncthreads();  // the previous tile is no longer read (and qs is written, first time)
-    for (int e = tid; e < kFlashK * D; e += blockDim.x) {
-      const int jj = e / D, d = e % D;
-      ks[jj * Dp + d] =
-          j0 + jj < jhi ? load_kv(a.k, a.kv_f16, k_off + (j0 + jj) * a.k_js + d) : 0.f;
-    }
-    for (int e = tid; e < kFlashK * Dv; e += blockDim.x) {
-      const int jj = e / Dv, d = e % Dv;
-      vs[e] = j0 + jj < jhi ? load_kv(a.v, a.kv_f16, v_off + (j0 + jj) * a.v_js + d) : 0.f;
+    for (int jj = w; jj < kFlashK; jj += kFlashWarps) {  // one key row per warp
+      const bool in = j0 + jj < jhi;
+      const int64_t kr = k_off + (j0 + jj) * a.k_js, vr = v_off + (j0 + jj) * a.v_js;
+      for (int d = lane; d < D; d += 32)
+        ks[jj * Dp + d] = in ? load_kv(a.k, a.kv_f16, kr + d) : 0.f;
+      for (int d = lane; d < Dv; d += 32)
+        vs[jj * Dv + d] = in ? load_kv(a.v, a.kv_f16, vr + d) : 0.f;
     }
     __syncthreads();
     float s[kFlashQW];
 #pragma unroll
     for (int r = 0; r < kFlashQW; ++r) s[r] = 0.f;
-    const float* kr = ks + lane * Dp;
-    for (int d = 0; d < D; ++d) {
-      const float kv = kr[d];
+    const float4* kr = reinterpret_cast<const float4*>(ks + lane * Dp);
+    for (int d4 = 0; d4 < D / 4; ++d4) {
+      const float4 kv = kr[d4];
 #pragma unroll
-      for (int r = 0; r < kFlashQW; ++r) s[r] += qw[r * D + d] * kv;
+      for (int r = 0; r < kFlashQW; ++r) {
+        const float4 qv = reinterpret_cast<const float4*>(qw + r * D)[d4];
+        s[r] += qv.x * kv.x;
+        s[r] += qv.y * kv.y;
+        s[r] += qv.z * kv.z;
+        s[r] += qv.w * kv.w;
+      }
     }
     const int64_t j = j0 + lane;
     const bool key_ok = j < jhi && (!a.key_mask || load_as_double(a.key_mask, a.key_mask_type,
@@ -194,14 +202,25 @@ __global__ void __launch_bounds__(32 * kFlashWarps) k_flash(AttentionArgs a) {
       pw[r * kFlashK + lane] = p;
     }
     __syncwarp();
-    const int jn = int(min(int64_t(kFlashK), jhi - j0));
-    for (int jj = 0; jj < jn; ++jj) {
+    // Keys past jhi have p = 0 and zero-filled V rows: every tile runs all kFlashK keys.
+    for (int jj = 0; jj < kFlashK; jj += 4) {
+      float4 p4[kFlashQW];
+#pragma unroll
+      for (int r = 0; r < kFlashQW; ++r)
+        p4[r] = *reinterpret_cast<const float4*>(pw + r * kFlashK + jj);
 #pragma unroll
       for (int c = 0; c < C; ++c) {
         const int d = lane + 32 * c;
-        const float vv = d < Dv ? vs[jj * Dv + d] : 0.f;
+        if (d >= Dv) break;
+        const float v0 = vs[jj * Dv + d], v1 = vs[(jj + 1) * Dv + d], v2 = vs[(jj + 2) * Dv + d],
+                    v3 = vs[(jj + 3) * Dv + d];
 #pragma unroll
-        for (int r = 0; r < kFlashQW; ++r) acc[r][c] += pw[r * kFlashK + jj] * vv;
+        for (int r = 0; r < kFlashQW; ++r) {
+          acc[r][c] += p4[r].x * v0;
+          acc[r][c] += p4[r].y * v1;
+          acc[r][c] += p4[r].z * v2;
+          acc[r][c] += p4[r].w * v3;
+        }
       }
     }
     __syncwarp();
@@ -222,7 +241,7 @@ std::atomic<bool> g_flash{true};
 
 template <int C>
 void launch_flash(const AttentionArgs& a, cudaStream_t s) {
-  const size_t shared = sizeof(float) * size_t(kFlashK * (a.D + 1) + kFlashK * a.Dv +
+  const size_t shared = sizeof(float) * size_t(kFlashK * (a.D + 4) + kFlashK * a.Dv +
                                                kFlashQ * a.D + kFlashQ * kFlashK);
   if (shared > 48 * 1024)  // per device, so set each time (a cheap host call)
     RLX_CUDA_CHECK(
@@ -281,8 +300,8 @@ void set_flash_attention(bool on) {
 void launch_attention(const AttentionArgs& a, cudaStream_t s) {
   const int64_t rows = a.B * a.Tq * a.Hq;
   if (rows == 0) return;
-  if (g_flash && a.Tq >= kFlashMinTq && a.D <= 256 && a.Dv <= 256 && a.Hq <= 65535 &&
-      a.B <= 65535) {
+  if (g_flash && a.Tq >= kFlashMinTq && a.D <= 256 && a.Dv <= 256 && a.D % 4 == 0 &&
+      a.Dv % 4 == 0 && a.Hq <= 65535 && a.B <= 65535) {
     if (a.Dv <= 64)
       launch_flash<2>(a, s);
     else if (a.Dv <= 128)
