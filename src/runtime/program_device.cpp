@@ -7,6 +7,12 @@
 #include "runtime/device_state.h"
 
 #ifdef RLX_HAS_CUDA
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
 #include "backends/cuda/kernel.h"
 #include "backends/cuda/launch.h"
 #endif
@@ -23,6 +29,36 @@ struct Program::DeviceState {
   std::vector<std::shared_ptr<const TensorView>> weights;  // kept alive for the cache
   std::vector<DType> storage;  // per value: the dtype its root holds on the device
 };
+
+namespace {
+
+// RLX_CUDA_PROFILE=1: every kernel is timed with CUDA events; the totals per op (Linear per
+// weight type; "small" = at most 64 output rows, i.e. decode) are printed to stderr at exit.
+struct KernelProfile {
+  std::mutex mu;
+  std::map<std::string, std::pair<double, int64_t>> ms;  // total ms, calls
+  ~KernelProfile() {
+    if (ms.empty()) return;
+    std::vector<std::pair<std::string, std::pair<double, int64_t>>> v(ms.begin(), ms.end());
+    std::sort(v.begin(), v.end(),
+              [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
+    double total = 0;
+    for (auto& e : v) total += e.second.first;
+    std::fprintf(stderr, "rlx: CUDA kernel time by op (total %.2f ms)\n", total);
+    for (auto& [k, t] : v)
+      std::fprintf(stderr, "  %-32s %10.3f ms %5.1f%% %8lld calls %8.2f us/call\n", k.c_str(),
+                   t.first, 100 * t.first / total, static_cast<long long>(t.second),
+                   1e3 * t.first / double(t.second));
+  }
+};
+
+KernelProfile* kernel_profile() {
+  static const bool on = std::getenv("RLX_CUDA_PROFILE") != nullptr;
+  static KernelProfile p;
+  return on ? &p : nullptr;
+}
+
+}  // namespace
 
 void Program::require_device(const Device& device) {
   RLX_CHECK(device.kind == Device::Kind::Cuda, "device {} is not supported", device.str());
@@ -86,14 +122,40 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   };
   const auto& reg = cuda::cuda_kernels();
   std::vector<TensorView> ins;
+  KernelProfile* prof = kernel_profile();
+  std::vector<cudaEvent_t> ev;
+  std::vector<std::string> names;
   for (ir::ValueId v : steps_) {
     const ir::Node& n = g.nodes[size_t(v)];
     ins.clear();
     for (ir::ValueId x : n.inputs) ins.push_back(dview(x));
     TensorView out = dview(v);
+    if (prof) {
+      std::string k = ir::op_name(n.op);
+      if (n.op == ir::OpKind::Linear) k += std::string(" ") + dtype_name(ins[1].dtype);
+      const int64_t last = out.rank() ? out.shape.back() : 1;
+      k += last > 0 && out.numel() / last <= 64 ? " (small)" : "";
+      names.push_back(std::move(k));
+      ev.resize(ev.size() + 2);
+      cudaEventCreate(&ev[ev.size() - 2]);
+      cudaEventCreate(&ev[ev.size() - 1]);
+      cudaEventRecord(ev[ev.size() - 2], ctx.stream());
+    }
     reg.find(n.op)(cuda::KernelArgs{n, ins, out, ctx});
+    if (prof) cudaEventRecord(ev.back(), ctx.stream());
   }
   ctx.check_errors();  // synchronizes; throws for an out-of-range token or a full KV cache
+  if (prof) {
+    std::lock_guard<std::mutex> lock(prof->mu);
+    for (size_t i = 0; i < names.size(); ++i) {
+      float ms = 0;
+      cudaEventElapsedTime(&ms, ev[2 * i], ev[2 * i + 1]);
+      auto& t = prof->ms[names[i]];
+      t.first += ms, t.second += 1;
+      cudaEventDestroy(ev[2 * i]);
+      cudaEventDestroy(ev[2 * i + 1]);
+    }
+  }
 
   std::map<std::string, Tensor> outs;
   for (auto& [name, v] : g.outputs) {

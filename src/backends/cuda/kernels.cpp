@@ -110,10 +110,16 @@ void k_pad(const KernelArgs& a) {
 
 void k_embedding(const KernelArgs& a) {
   const TensorView &table = a.in[0], &ids = a.in[1];
-  RLX_CHECK(table.dtype == DType::F32 || table.dtype == DType::F16 || table.dtype == DType::BF16,
-            "embedding table type {} is not supported on CUDA", dtype_name(table.dtype));
   RLX_CHECK(ids.dtype == DType::I32 || ids.dtype == DType::I64,
             "embedding ids must be I32 or I64 (got {})", dtype_name(ids.dtype));
+  if (native_quant(table.dtype)) {  // quantized table: the gathered rows dequantized
+    launch_embedding_quant(table.data, table.dtype, table.shape[0], table.shape[1], ids.data,
+                           ids.dtype == DType::I64, ids.numel(), a.out.ptr<float>(),
+                           a.ctx.error_flag(), a.ctx.stream());
+    return;
+  }
+  RLX_CHECK(table.dtype == DType::F32 || table.dtype == DType::F16 || table.dtype == DType::BF16,
+            "embedding table type {} is not supported on CUDA", dtype_name(table.dtype));
   launch_embedding(table.data, table.dtype, table.shape[0], table.shape[1], ids.data,
                    ids.dtype == DType::I64, ids.numel(), a.out.ptr<float>(), a.ctx.error_flag(),
                    a.ctx.stream());

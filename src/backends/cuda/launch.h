@@ -82,6 +82,21 @@ void launch_conv1d(const float* x, const float* w, const float* bias, float* y, 
                    int64_t Cin, int64_t L, int64_t Cout, int64_t K, int64_t Lout, int64_t stride,
                    int64_t padding, int64_t dilation, int64_t groups, cudaStream_t s);
 
+// quant.cu: weights kept in their GGUF block layout (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
+bool native_quant(DType t);
+// Matrix-vector products with at most this many activation rows use launch_matvec.
+constexpr int kMatvecMaxM = 8;
+// y[M, N] = x[M, K] · W[N, K]ᵀ for a native quantized (or F16, K % 8 == 0) W, M <= kMatvecMaxM;
+// one warp per output row, F32 accumulation.
+void launch_matvec(const void* w, DType t, int64_t N, int64_t K, const float* x, int M, float* y,
+                   cudaStream_t s);
+// Rows [0, rows) of a native quantized [rows, K] matrix to F16 (row-major); rows <= 65535,
+// `out` 16-byte aligned.
+void launch_dequant_f16(const void* w, DType t, int64_t rows, int64_t K, void* out, cudaStream_t s);
+// Embedding gather from a native quantized table, rows dequantized to F32 (as to_f32).
+void launch_embedding_quant(const void* table, DType t, int64_t V, int64_t D, const void* ids,
+                            bool ids64, int64_t T, float* out, int* err, cudaStream_t s);
+
 // attention.cu
 struct AttentionArgs {
   const float* q;  // [B, Tq, Hq, D]
@@ -109,5 +124,8 @@ void launch_cache_write(const float* k, const float* v, void* kc, void* vc, bool
                         int64_t Tk, int64_t Hkv, int64_t S, int64_t D, int64_t Dv,
                         const int32_t* kv_pos, int* err, cudaStream_t s);
 void launch_attention(const AttentionArgs& a, cudaStream_t s);
+// Prefill attention uses the flash kernel unless turned off (tests compare it with the plain
+// kernel); process-wide.
+void set_flash_attention(bool on);
 
 }  // namespace rlx::cuda

@@ -4,6 +4,8 @@
 // converted to the weight's type (as the CPU's dot kernels round them) and multiplied with
 // F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
 // (dequantized at upload, see Context::weight).
+#include <algorithm>
+
 #include "backends/cuda/check.h"
 #include "backends/cuda/cublas_api.h"
 #include "backends/cuda/kernel.h"
@@ -13,6 +15,29 @@ namespace rlx::cuda {
 namespace {
 
 using ir::OpKind;
+
+// Prefill with a quantized weight: the weight is dequantized to an F16 scratch, in chunks of
+// rows (at most kChunkBytes), each multiplied by cublasGemmEx (tensor cores, F32 accumulate).
+void quant_gemm(const KernelArgs& a, const float* x, int64_t M, int64_t N, int64_t K, float* y) {
+  constexpr int64_t kChunkBytes = int64_t(64) << 20;
+  const int64_t xh_bytes = (M * K * 2 + 255) / 256 * 256;
+  const int64_t rows = std::min<int64_t>({N, 65535, std::max<int64_t>(1, kChunkBytes / (K * 2))});
+  char* scratch = static_cast<char*>(a.ctx.scratch(xh_bytes + rows * K * 2));
+  void* xh = scratch;
+  void* wh = scratch + xh_bytes;
+  launch_to_half(x, xh, DType::F16, M * K, a.ctx.stream());
+  const int64_t rb = dtype_bytes(a.in[1].dtype, K);
+  const float one = 1.f, zero = 0.f;
+  for (int64_t n0 = 0; n0 < N; n0 += rows) {
+    const int64_t n = std::min(rows, N - n0);
+    launch_dequant_f16(static_cast<const char*>(a.in[1].data) + n0 * rb, a.in[1].dtype, n, K, wh,
+                       a.ctx.stream());
+    RLX_CUBLAS_CHECK(cublas_api().gemm_ex(a.ctx.cublas(), CUBLAS_OP_T, CUBLAS_OP_N, int(n), int(M),
+                                          int(K), &one, wh, CUDA_R_16F, int(K), xh, CUDA_R_16F,
+                                          int(K), &zero, y + n0, CUDA_R_32F, int(N),
+                                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  }
+}
 
 void k_linear(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1];
@@ -26,6 +51,13 @@ void k_linear(const KernelArgs& a) {
       RLX_CUBLAS_CHECK(cublas_api().sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
                                           w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
                                           int(N)));
+    } else if (native_quant(w.dtype) || (w.dtype == DType::F16 && M <= kMatvecMaxM && K % 8 == 0)) {
+      RLX_CHECK(w.is_contiguous(), "linear: a {} weight must be contiguous on CUDA",
+                dtype_name(w.dtype));
+      if (M <= kMatvecMaxM)
+        launch_matvec(w.data, w.dtype, N, K, x.ptr<float>(), int(M), y, a.ctx.stream());
+      else
+        quant_gemm(a, x.ptr<float>(), M, N, K, y);
     } else {
       RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
                 "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));

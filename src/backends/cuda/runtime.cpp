@@ -149,12 +149,12 @@ std::shared_ptr<const TensorView> Context::weight(const TensorView& host) {
     TensorView view;
   };
   auto held = std::make_shared<Held>();
-  if (is_quantized(host.dtype)) {
+  if (is_quantized(host.dtype) && !native_quant(host.dtype)) {
     static std::once_flag said;
     std::call_once(said, [&] {
       std::fprintf(stderr,
-                   "rlx: CUDA has no kernels for quantized weights yet; %s (and any other "
-                   "quantized) weights are dequantized to F16 on upload\n",
+                   "rlx: CUDA has no kernels for %s weights; they (and any other quantized type "
+                   "but Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) are dequantized to F16 on upload\n",
                    dtype_name(host.dtype));
     });
     Tensor f = to_f32(host);

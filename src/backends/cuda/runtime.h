@@ -68,7 +68,8 @@ class Context {
 
   // Device copy of a weight, shared by every program that binds the same host tensor
   // (keyed by data pointer, dtype and shape; kept alive by the programs holding it).
-  // Quantized weights are dequantized to F16 on upload (no native quantized kernels yet).
+  // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K stay in their block layout (quant.cu); other quantized
+  // types are dequantized to F16 on upload.
   std::shared_ptr<const TensorView> weight(const TensorView& host);
 
   // Device mirror of a State tensor keyed by the host pointer: uploaded from the host on
