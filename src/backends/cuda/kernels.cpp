@@ -191,6 +191,13 @@ void k_attention(const KernelArgs& a) {
               dtype_name(m.dtype));
     p.key_mask = m.data, p.key_mask_type = m.dtype, p.mask_cols = m.shape.back();
   }
+  if (a.ctx.fast_kernels()) {  // few queries per KV head: split the keys (decode)
+    const DecodeAttentionPlan plan = plan_attention_decode(p, a.ctx.multiprocessors());
+    if (plan.splits > 0) {
+      launch_attention_decode(p, plan, a.ctx.scratch(plan.bytes), a.ctx.stream());
+      return;
+    }
+  }
   launch_attention(p, a.ctx.stream());
 }
 

@@ -3,7 +3,8 @@
 // F32 weights: plain SGEMM (no TF32, to match the CPU). F16/BF16 weights: activations are
 // converted to the weight's type (as the CPU's dot kernels round them) and multiplied with
 // F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
-// (dequantized at upload, see Context::weight).
+// (dequantized at upload, see Context::weight). Decode-sized F16/BF16 products (M <= 4) use
+// the matrix-vector kernel in gemv_half.cu instead (one launch, no conversion pass).
 #include "backends/cuda/check.h"
 #include "backends/cuda/cublas_api.h"
 #include "backends/cuda/kernel.h"
@@ -29,6 +30,7 @@ void k_linear(const KernelArgs& a) {
     } else {
       RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
                 "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
+      if (a.ctx.fast_kernels() && fused_linears(std::span<const KernelArgs>(&a, 1))) return;
       const cudaDataType_t t = w.dtype == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
       void* xh = a.ctx.scratch(M * K * 2);
       launch_to_half(x.ptr<float>(), xh, w.dtype, M * K, a.ctx.stream());
