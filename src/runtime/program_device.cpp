@@ -28,7 +28,7 @@ struct Program::DeviceState {
   std::vector<DType> storage;  // per value: the dtype its root holds on the device
   // The steps grouped into launches: a fused kind runs `count` consecutive steps in one kernel
   // when their operands fit at run time (one by one otherwise).
-  enum class Fuse : uint8_t { None, Linears, SiluMul, AddRmsNorm, RmsNormRope };
+  enum class Fuse : uint8_t { None, Linears, SiluMul, AddRmsNorm, RmsNormRope, QkNormRope };
   struct Launch {
     size_t first;
     int count;
@@ -61,8 +61,9 @@ namespace {
 
 // Groups consecutive steps that one fused kernel can run (see backends/cuda/fusion.cpp):
 // linears reading the same x with 16-bit weights (q/k/v, gate/up), silu(gate) · up when the
-// SiLU result has no other use, a residual add followed by the RMSNorm of its sum, and an
-// RMSNorm whose only use is a RoPE (QK-norm).
+// SiLU result has no other use, a residual
+// add followed by the RMSNorm of its sum, and an RMSNorm whose only use is a RoPE (QK-norm: also
+// norm q, norm k, rope q, rope k).
 template <typename State>
 void group_steps(const ir::Graph& g, const std::vector<ir::ValueId>& steps,
                  const std::vector<ir::ValueId>& root, State& d) {
@@ -95,6 +96,13 @@ void group_steps(const ir::Graph& g, const std::vector<ir::ValueId>& steps,
     } else if (n.op == OpKind::Silu && next && next->op == OpKind::Mul && uses[size_t(v)] == 1 &&
                (next->inputs[0] == v || next->inputs[1] == v)) {
       count = 2, kind = Fuse::SiluMul;
+    } else if (n.op == OpKind::RmsNorm && i + 3 < steps.size() && next->op == OpKind::RmsNorm &&
+               g.nodes[size_t(steps[i + 2])].op == OpKind::Rope &&
+               g.nodes[size_t(steps[i + 3])].op == OpKind::Rope &&
+               g.nodes[size_t(steps[i + 2])].inputs[0] == v &&
+               g.nodes[size_t(steps[i + 3])].inputs[0] == steps[i + 1] && uses[size_t(v)] == 1 &&
+               uses[size_t(steps[i + 1])] == 1) {
+      count = 4, kind = Fuse::QkNormRope;  // norm q, norm k, rope q, rope k
     } else if (n.op == OpKind::RmsNorm && next && next->op == OpKind::Rope &&
                uses[size_t(v)] == 1 && next->inputs[0] == v) {
       count = 2, kind = Fuse::RmsNormRope;
@@ -182,9 +190,14 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
     return TensorView(base + dtype_bytes(t, l.offset), t, n.shape, l.strides);
   };
   const auto& reg = cuda::cuda_kernels();
+  auto overlap = [](const TensorView& a, const TensorView& b) {
+    const char *a0 = static_cast<const char*>(a.data), *b0 = static_cast<const char*>(b.data);
+    return a0 < b0 + b.nbytes() && b0 < a0 + a.nbytes();
+  };
   auto launch_all = [&] {
     using Fuse = DeviceState::Fuse;
-    constexpr int kMaxGroup = cuda::kGemvMaxParts;
+    constexpr int kMaxGroup = 4;  // the longest group (norm q, norm k, rope q, rope k)
+    static_assert(kMaxGroup >= cuda::kGemvMaxParts);
     std::vector<TensorView> ins[kMaxGroup];
     TensorView outs[kMaxGroup];
     std::vector<cuda::KernelArgs> args;
@@ -205,6 +218,14 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
       if (fuse && l.kind == Fuse::SiluMul) done = cuda::fused_silu_mul(args[0], args[1]);
       if (fuse && l.kind == Fuse::AddRmsNorm) done = cuda::fused_add_rms_norm(args[0], args[1]);
       if (fuse && l.kind == Fuse::RmsNormRope) done = cuda::fused_rms_norm_rope(args[0], args[1]);
+      if (fuse && l.kind == Fuse::QkNormRope && !overlap(args[2].out, args[1].in[0]) &&
+          cuda::fused_rms_norm_rope(args[0], args[2], false) &&
+          cuda::fused_rms_norm_rope(args[1], args[3], false)) {
+        // rope q is written before the k norm reads k: their buffers must not overlap.
+        cuda::fused_rms_norm_rope(args[0], args[2]);
+        cuda::fused_rms_norm_rope(args[1], args[3]);
+        done = true;
+      }
       if (!done)
         for (const cuda::KernelArgs& a : args) reg.find(a.node.op)(a);
     }

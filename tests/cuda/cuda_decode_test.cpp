@@ -161,10 +161,28 @@ TEST(CudaDecode, HalfMatrixVectorMatchesCpu) {
   }
 }
 
+// Residual add + RMSNorm fused (rows kept in registers up to 2048 values, longer ones looped).
+TEST(CudaDecode, FusedAddRmsNormMatchesCpu) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  CudaModes modes(true, true);
+  for (int64_t D : {1000, 1500, 3000}) {
+    Tensor a = random_tensor({3, D}, 300), b = random_tensor({3, D}, 301),
+           w = random_tensor({D}, 302, 0.5f, 1.5f);
+    for (bool offset : {false, true})
+      expect_cuda_matches_cpu(
+          {{"a", a}, {"b", b}, {"w", w}}, {},
+          [&](GraphBuilder& g, V& in, V&) {
+            Value x = g.add(in[0], in[1]);
+            return g.add(g.rms_norm(x, in[2], 1e-6f, offset), x);
+          },
+          1e-5, fmt::format("add + rms_norm D={}", D));
+  }
+}
+
 // A decode-like layer (every fused pattern: q/k/v and gate/up linears sharing x, QK-norm +
-// RoPE, cached attention, residual add + RMSNorm, SiLU · up) run step by step on the CPU and
-// on CUDA plain, fast, and fast with graph replay: all match the CPU, and replay is
-// bit-identical to the same kernels launched one by one.
+// RoPE, cached attention, residual add + RMSNorm, SiLU · up) run step by step on the CPU and on
+// CUDA plain, fast, and fast with graph replay: all match the CPU, and replay is bit-identical
+// to the same kernels launched one by one.
 TEST(CudaDecode, FusedLayerAndGraphReplay) {
   RLX_REQUIRE_CUDA_DEVICE();
   const int64_t S = 64, H = 64, Hq = 4, Hkv = 2, D = 16, F = 96;
@@ -189,8 +207,11 @@ TEST(CudaDecode, FusedLayerAndGraphReplay) {
   Value k = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
   Value v = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
   Value inv = vec(D / 2, 0.01f, 1.f);
-  q = b.rope(b.rms_norm(q, vec(D, 0.5f, 1.5f), 1e-6f), pos, inv, ir::RopeStyle::NeoX, D);
-  k = b.rope(b.rms_norm(k, vec(D, 0.5f, 1.5f), 1e-6f), pos, inv, ir::RopeStyle::NeoX, D);
+  // As the decoder orders them: norm q, norm k, rope q, rope k.
+  Value nq = b.rms_norm(q, vec(D, 0.5f, 1.5f), 1e-6f),
+        nk = b.rms_norm(k, vec(D, 0.5f, 1.5f), 1e-6f);
+  q = b.rope(nq, pos, inv, ir::RopeStyle::NeoX, D);
+  k = b.rope(nk, pos, inv, ir::RopeStyle::NeoX, D);
   Value kc = b.state("k.0", DType::F16, {1, Hkv, S, D});
   Value vc = b.state("v.0", DType::F16, {1, Hkv, S, D});
   GraphBuilder::AttentionOptions o;

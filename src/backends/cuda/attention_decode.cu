@@ -2,16 +2,18 @@
 // one (batch, KV head): the query rows of every head that shares the KV head (GQA) and every
 // query position are handled together, so each K/V row is read once for all of them. The key
 // range is cut into `splits` slices, one per warp (four warps a block); a warp keeps an online
-// softmax (max, sum, weighted V) per query row and writes it as a partial. A second kernel
-// merges the partials of each row. The key range is read from kv_pos on the device, so the
-// launch geometry does not change from token to token (CUDA Graph replay).
+// softmax (max, sum, weighted V) per query row and writes it as a partial; the last block of
+// each KV head to finish merges the partials. With a cache the new keys are read from the
+// inputs and written into the cache by the same kernel (no separate cache write). The key range is
+// read from kv_pos on the device, so the launch geometry does not change from token to token (CUDA
+// Graph replay).
 #include "backends/cuda/common.cuh"
 
 namespace rlx::cuda {
 namespace {
 
 constexpr int kWarps = 4;     // warps (key slices) per block
-constexpr int kMinKeys = 16;  // smallest slice worth a warp
+constexpr int kMinKeys = 16;  // smallest slice worth a warp (fewer partials to merge)
 constexpr int kMaxRows = 8;   // query rows per KV head (Tq * Hq / Hkv)
 constexpr int kMaxLanes = 8;  // head dims per lane (D, Dv <= 256)
 
@@ -35,10 +37,12 @@ __device__ inline Range key_range(const AttentionArgs& a, int64_t t, int64_t n_k
   return r;
 }
 
-// Grid: x = B * Hkv, y = splits / kWarps. Partials: [rows, splits] of (m, l) and of Dv sums.
+// Grid: x = B * Hkv, y = splits / kWarps. Partials: [rows, splits] of (m, l) and of Dv sums;
+// the last block of a (batch, KV head) to finish merges them (e.counters[x] counts finished
+// blocks and is reset by that last block, so every launch starts from zero).
 template <int R, int NI, typename KT>
 __global__ void __launch_bounds__(kWarps * 32)
-    k_attention_decode(AttentionArgs a, int splits, float* ml, float* acc_out) {
+    k_attention_decode(AttentionArgs a, DecodeExtra e, int splits, float* ml, float* acc_out) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int64_t b = blockIdx.x / a.Hkv, hk = blockIdx.x % a.Hkv;
   const int64_t G = a.Hq / a.Hkv, rows = a.Tq * G;  // rows <= R
@@ -48,9 +52,23 @@ __global__ void __launch_bounds__(kWarps * 32)
   bool valid = true;
   if (a.kv_pos) {
     const int64_t p0 = *a.kv_pos;
-    valid = p0 >= 0 && p0 + a.Tk <= a.cache_len;  // the cache write reports it
+    valid = p0 >= 0 && p0 + a.Tk <= a.cache_len;
     n_keys = p0 + a.Tk;
     base = p0;
+  }
+  // With e.new_k the new keys are read from the inputs (rounded as the cache stores them) and
+  // written into the cache here, by the first block of each (batch, KV head).
+  const bool fold = e.new_k != nullptr;
+  if (fold && !valid && blockIdx.x == 0 && blockIdx.y == 0 && threadIdx.x == 0)
+    atomicExch(a.err, kErrKvCacheFull);
+  if (fold && valid && blockIdx.y == 0) {
+    const int64_t W = a.D > a.Dv ? a.D : a.Dv;
+    for (int64_t x = threadIdx.x; x < a.Tk * W; x += blockDim.x) {
+      const int64_t t = x / W, d = x % W, src = (b * a.Tk + t) * a.Hkv + hk;
+      const int64_t row = (b * a.Hkv + hk) * a.cache_len + base + t;
+      if (d < a.D) static_cast<KT*>(e.kc)[row * a.D + d] = KT(e.new_k[src * a.D + d]);
+      if (d < a.Dv) static_cast<KT*>(e.vc)[row * a.Dv + d] = KT(e.new_v[src * a.Dv + d]);
+    }
   }
   // Union of the rows' key ranges (lo and hi grow with t), sliced evenly over the splits.
   const Range first = key_range(a, 0, n_keys, base), last = key_range(a, a.Tq - 1, n_keys, base);
@@ -87,6 +105,16 @@ __global__ void __launch_bounds__(kWarps * 32)
   // K/V rows of key j in registers, the next key's loads issued before this one's math.
   float kr[NI], vr[NI];
   auto load = [&](int64_t j, float(&kx)[NI], float(&vx)[NI]) {
+    if (fold && j >= base) {  // a new key: from the inputs, as the cache will hold it
+      const int64_t src = (b * a.Tk + (j - base)) * a.Hkv + hk;
+#pragma unroll
+      for (int i = 0; i < NI; ++i) {
+        const int64_t d = lane + 32 * i;
+        kx[i] = d < a.D ? float(KT(e.new_k[src * a.D + d])) : 0.f;
+        vx[i] = d < a.Dv ? float(KT(e.new_v[src * a.Dv + d])) : 0.f;
+      }
+      return;
+    }
 #pragma unroll
     for (int i = 0; i < NI; ++i) {
       const int64_t d = lane + 32 * i;
@@ -131,49 +159,61 @@ __global__ void __launch_bounds__(kWarps * 32)
       if (d < a.Dv) acc_out[part * a.Dv + d] = acc[r][i];
     }
   }
-}
 
-// One block per output row: softmax-weighted merge of the row's partials.
-__global__ void k_attention_merge(const float* ml, const float* acc, int splits, int64_t Dv,
-                                  float* out) {
-  const int64_t row = blockIdx.x;
-  const float* mr = ml + 2 * row * splits;
-  float M = -INFINITY;
-  for (int s = 0; s < splits; ++s) M = fmaxf(M, mr[2 * s]);
-  float L = 0.f;
-  if (M != -INFINITY)
-    for (int s = 0; s < splits; ++s)
-      if (mr[2 * s] != -INFINITY) L += mr[2 * s + 1] * expf(mr[2 * s] - M);
-  const float inv = L > 0.f ? 1.f / L : 0.f;  // a row that saw no key is zeros, as on the CPU
-  for (int64_t d = threadIdx.x; d < Dv; d += blockDim.x) {
-    float o = 0.f;
+  // The last block of this (batch, KV head) merges its rows' partials.
+  __shared__ bool merger;
+  __threadfence();  // this block's partials are visible before it is counted
+  __syncthreads();
+  if (threadIdx.x == 0) merger = atomicAdd(&e.counters[blockIdx.x], 1) == int(gridDim.y) - 1;
+  __syncthreads();
+  if (!merger) return;
+  __threadfence();
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t t = r / G, h = hk * G + r % G, row = (b * a.Tq + t) * a.Hq + h;
+    const float* mr = ml + 2 * row * splits;
+    float M = -INFINITY;
+    for (int s = 0; s < splits; ++s) M = fmaxf(M, __ldcg(mr + 2 * s));
+    float L = 0.f;
     if (M != -INFINITY)
-      for (int s = 0; s < splits; ++s)
-        if (mr[2 * s] != -INFINITY) o += acc[(row * splits + s) * Dv + d] * expf(mr[2 * s] - M);
-    out[row * Dv + d] = o * inv;
+      for (int s = 0; s < splits; ++s) {
+        const float ms = __ldcg(mr + 2 * s);
+        if (ms != -INFINITY) L += __ldcg(mr + 2 * s + 1) * expf(ms - M);
+      }
+    const float inv = L > 0.f ? 1.f / L : 0.f;  // a row that saw no key is zeros, as on the CPU
+    for (int64_t d = threadIdx.x; d < a.Dv; d += blockDim.x) {
+      float o = 0.f;
+      if (M != -INFINITY)
+        for (int s = 0; s < splits; ++s) {
+          const float ms = __ldcg(mr + 2 * s);
+          if (ms != -INFINITY) o += __ldcg(acc_out + (row * splits + s) * a.Dv + d) * expf(ms - M);
+        }
+      a.out[row * a.Dv + d] = o * inv;
+    }
   }
+  if (threadIdx.x == 0) e.counters[blockIdx.x] = 0;  // ready for the next launch
 }
 
 template <int R, int NI>
-void launch_rows(const AttentionArgs& a, int splits, float* ml, float* acc, cudaStream_t s) {
+void launch_rows(const AttentionArgs& a, const DecodeExtra& e, int splits, float* ml, float* acc,
+                 cudaStream_t s) {
   const dim3 grid(unsigned(a.B * a.Hkv), unsigned(splits / kWarps));
   if (a.kv_f16)
-    k_attention_decode<R, NI, __half><<<grid, kWarps * 32, 0, s>>>(a, splits, ml, acc);
+    k_attention_decode<R, NI, __half><<<grid, kWarps * 32, 0, s>>>(a, e, splits, ml, acc);
   else
-    k_attention_decode<R, NI, float><<<grid, kWarps * 32, 0, s>>>(a, splits, ml, acc);
+    k_attention_decode<R, NI, float><<<grid, kWarps * 32, 0, s>>>(a, e, splits, ml, acc);
 }
 
 template <int NI>
-void launch_ni(const AttentionArgs& a, int rows, int splits, float* ml, float* acc,
-               cudaStream_t s) {
+void launch_ni(const AttentionArgs& a, const DecodeExtra& e, int rows, int splits, float* ml,
+               float* acc, cudaStream_t s) {
   if (rows <= 1)
-    launch_rows<1, NI>(a, splits, ml, acc, s);
+    launch_rows<1, NI>(a, e, splits, ml, acc, s);
   else if (rows <= 2)
-    launch_rows<2, NI>(a, splits, ml, acc, s);
+    launch_rows<2, NI>(a, e, splits, ml, acc, s);
   else if (rows <= 4)
-    launch_rows<4, NI>(a, splits, ml, acc, s);
+    launch_rows<4, NI>(a, e, splits, ml, acc, s);
   else
-    launch_rows<8, NI>(a, splits, ml, acc, s);
+    launch_rows<8, NI>(a, e, splits, ml, acc, s);
 }
 
 }  // namespace
@@ -197,8 +237,8 @@ DecodeAttentionPlan plan_attention_decode(const AttentionArgs& a, int multiproce
   return p;
 }
 
-void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p, void* work,
-                             cudaStream_t s) {
+void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p,
+                             const DecodeExtra& e, void* work, cudaStream_t s) {
   const int64_t all_rows = a.B * a.Tq * a.Hq;
   if (all_rows == 0) return;
   float* ml = static_cast<float*>(work);
@@ -206,11 +246,9 @@ void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& 
   const int rows = int(a.Tq * (a.Hq / a.Hkv));
   const int64_t dmax = a.D > a.Dv ? a.D : a.Dv;
   if (dmax <= 128)
-    launch_ni<4>(a, rows, p.splits, ml, acc, s);
+    launch_ni<4>(a, e, rows, p.splits, ml, acc, s);
   else
-    launch_ni<8>(a, rows, p.splits, ml, acc, s);
-  RLX_CUDA_LAUNCHED();
-  k_attention_merge<<<unsigned(all_rows), 128, 0, s>>>(ml, acc, p.splits, a.Dv, a.out);
+    launch_ni<8>(a, e, rows, p.splits, ml, acc, s);
   RLX_CUDA_LAUNCHED();
 }
 

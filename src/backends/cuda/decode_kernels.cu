@@ -49,39 +49,67 @@ __device__ inline float round_to(float x, const __nv_bfloat16*) {
   return __bfloat162float(__float2bfloat16_rn(x));
 }
 
-template <typename WT, int M>
+// Output column n from `wpr` warps (warp `sub` of them takes every wpr-th run of 256 weights);
+// the warps' sums meet in shared memory. Every thread of the block reaches the barrier.
+// With kGlu, x is silu(x) * up (the SiLU-gated MLP's product, computed as the unary and binary
+// kernels compute it, then rounded like any x).
+template <typename WT, int M, bool kGlu>
 __device__ inline void gemv_column(const WT* __restrict__ w, const float* __restrict__ x,
-                                   const float* __restrict__ bias, float* __restrict__ y, int64_t N,
-                                   int64_t K, int64_t n, int lane) {
-  const uint4* wr = reinterpret_cast<const uint4*>(w + n * K);
-  const int64_t groups = K / 8;  // 8 weights per 128-bit load
+                                   const float* __restrict__ up, const float* __restrict__ bias,
+                                   float* __restrict__ y, int64_t N, int64_t K, int64_t n, int wpr,
+                                   int sub, int lane) {
+  __shared__ float part[kGemvWarps][M];
   float sum[M];
 #pragma unroll
   for (int m = 0; m < M; ++m) sum[m] = 0.f;
+  if (n < N) {
+    const uint4* wr = reinterpret_cast<const uint4*>(w + n * K);
+    const int64_t groups = K / 8;  // 8 weights per 128-bit load
 #pragma unroll 4
-  for (int64_t g = lane; g < groups; g += 32) {
-    float wv[8];
-    unpack8(__ldg(wr + g), wv, w);
+    for (int64_t g = sub * 32 + lane; g < groups; g += 32 * wpr) {
+      float wv[8];
+      unpack8(__ldg(wr + g), wv, w);
 #pragma unroll
-    for (int m = 0; m < M; ++m) {
-      const float4* xr = reinterpret_cast<const float4*>(x + m * K) + 2 * g;
-      const float4 a = __ldg(xr), b = __ldg(xr + 1);
-      const float xv[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+      for (int m = 0; m < M; ++m) {
+        const float4* xr = reinterpret_cast<const float4*>(x + m * K) + 2 * g;
+        const float4 a = __ldg(xr), b = __ldg(xr + 1);
+        float xv[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+        if constexpr (kGlu) {
+          const float4* ur = reinterpret_cast<const float4*>(up + m * K) + 2 * g;
+          const float4 c = __ldg(ur), d = __ldg(ur + 1);
+          const float uv[8] = {c.x, c.y, c.z, c.w, d.x, d.y, d.z, d.w};
 #pragma unroll
-      for (int i = 0; i < 8; ++i) sum[m] += wv[i] * round_to(xv[i], w);
+          for (int i = 0; i < 8; ++i) xv[i] = xv[i] / (1.f + expf(-xv[i])) * uv[i];
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) sum[m] += wv[i] * round_to(xv[i], w);
+      }
     }
   }
 #pragma unroll
-  for (int m = 0; m < M; ++m) {
-    const float s = warp_sum(sum[m]);
-    if (lane == 0) y[m * N + n] = s + (bias ? bias[n] : 0.f);
+  for (int m = 0; m < M; ++m) sum[m] = warp_sum(sum[m]);
+  if (wpr > 1) {
+    const int warp = threadIdx.x >> 5;
+    if (lane == 0)
+#pragma unroll
+      for (int m = 0; m < M; ++m) part[warp][m] = sum[m];
+    __syncthreads();
+    if (sub != 0) return;
+#pragma unroll
+    for (int m = 0; m < M; ++m)
+      for (int k = 1; k < wpr; ++k) sum[m] += part[warp + k][m];
   }
+  if (lane == 0 && n < N)
+#pragma unroll
+    for (int m = 0; m < M; ++m) y[m * N + n] = sum[m] + (bias ? bias[n] : 0.f);
 }
 
-// Blocks [0, end[0]) serve part 0, [end[0], end[1]) part 1, [end[1], end[2]) part 2.
-template <typename WT, int M>
+// Blocks [0, end[0]) serve part 0, [end[0], end[1]) part 1, [end[1], end[2]) part 2; a block
+// computes kGemvWarps / wpr columns.
+template <typename WT, int M, bool kGlu>
 __global__ void __launch_bounds__(kGemvWarps * 32)
-    k_gemv_half(GemvParts<WT> p, const float* __restrict__ x, int64_t K) {
+    k_gemv_half(GemvParts<WT> p, const float* __restrict__ x, const float* __restrict__ up,
+                int64_t K, int wpr) {
   // Constant indices only (a dynamic index would copy the parameters to local memory).
   const unsigned b = blockIdx.x;
   const int i = b < p.end[0] ? 0 : (b < p.end[1] || p.count < 3 ? 1 : 2);
@@ -90,29 +118,38 @@ __global__ void __launch_bounds__(kGemvWarps * 32)
   const float* bias = i == 0 ? p.bias[0] : (i == 1 ? p.bias[1] : p.bias[2]);
   float* y = i == 0 ? p.y[0] : (i == 1 ? p.y[1] : p.y[2]);
   const int64_t N = i == 0 ? p.N[0] : (i == 1 ? p.N[1] : p.N[2]);
-  const int64_t n = int64_t(b - first) * kGemvWarps + (threadIdx.x >> 5);
-  if (n >= N) return;
-  gemv_column<WT, M>(w, x, bias, y, N, K, n, threadIdx.x & 31);
+  const int warp = threadIdx.x >> 5;
+  const int64_t n = int64_t(b - first) * (kGemvWarps / wpr) + warp / wpr;
+  gemv_column<WT, M, kGlu>(w, x, up, bias, y, N, K, n, wpr, warp % wpr, threadIdx.x & 31);
 }
 
-template <typename WT>
-void launch_typed(const GemvParts<WT>& p, unsigned grid, const float* x, int64_t M, int64_t K,
-                  cudaStream_t s) {
+template <typename WT, bool kGlu>
+void launch_m(const GemvParts<WT>& p, unsigned grid, const float* x, const float* up, int64_t M,
+              int64_t K, int wpr, cudaStream_t s) {
   const int threads = kGemvWarps * 32;
   switch (M) {
     case 1:
-      k_gemv_half<WT, 1><<<grid, threads, 0, s>>>(p, x, K);
+      k_gemv_half<WT, 1, kGlu><<<grid, threads, 0, s>>>(p, x, up, K, wpr);
       break;
     case 2:
-      k_gemv_half<WT, 2><<<grid, threads, 0, s>>>(p, x, K);
+      k_gemv_half<WT, 2, kGlu><<<grid, threads, 0, s>>>(p, x, up, K, wpr);
       break;
     case 3:
-      k_gemv_half<WT, 3><<<grid, threads, 0, s>>>(p, x, K);
+      k_gemv_half<WT, 3, kGlu><<<grid, threads, 0, s>>>(p, x, up, K, wpr);
       break;
     default:
-      k_gemv_half<WT, 4><<<grid, threads, 0, s>>>(p, x, K);
+      k_gemv_half<WT, 4, kGlu><<<grid, threads, 0, s>>>(p, x, up, K, wpr);
       break;
   }
+}
+
+template <typename WT>
+void launch_typed(const GemvParts<WT>& p, unsigned grid, const float* x, const float* up, int64_t M,
+                  int64_t K, int wpr, cudaStream_t s) {
+  if (up)
+    launch_m<WT, true>(p, grid, x, up, M, K, wpr, s);
+  else
+    launch_m<WT, false>(p, grid, x, up, M, K, wpr, s);
 }
 
 // out = silu(gate) * up, the same float operations as the unary and binary kernels.
@@ -142,6 +179,33 @@ __global__ void __launch_bounds__(kNormThreads)
   const float scale = float(1.0 / sqrt(double(ss) / double(D) + double(eps)));
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x)
     y[r + i] = w ? x[r + i] * scale * (w[i] + offset) : x[r + i] * scale;
+}
+
+// The same for rows of at most kNormThreads * kPer values, kept in registers between the passes.
+template <int kPer>
+__global__ void __launch_bounds__(kNormThreads)
+    k_add_rms_norm_regs(const float* a, const float* b, float* x, const float* w, float* y,
+                        int64_t D, float eps, float offset) {
+  __shared__ float red[32];
+  const int64_t r = blockIdx.x * D;
+  float v[kPer], ss = 0.f;
+#pragma unroll
+  for (int k = 0; k < kPer; ++k) {
+    const int64_t i = threadIdx.x + int64_t(k) * blockDim.x;
+    v[k] = 0.f;
+    if (i < D) {
+      v[k] = a[r + i] + b[r + i];
+      x[r + i] = v[k];
+      ss += v[k] * v[k];
+    }
+  }
+  ss = block_reduce<false>(ss, red);
+  const float scale = float(1.0 / sqrt(double(ss) / double(D) + double(eps)));
+#pragma unroll
+  for (int k = 0; k < kPer; ++k) {
+    const int64_t i = threadIdx.x + int64_t(k) * blockDim.x;
+    if (i < D) y[r + i] = w ? v[k] * scale * (w[i] + offset) : v[k] * scale;
+  }
 }
 
 // y = rope(rms_norm(x) * (w + offset)) for one head row per block (QK-norm before RoPE): the
@@ -187,8 +251,16 @@ bool gemv_half_fits(const void* w, const float* x, int64_t M, int64_t K) {
 }
 
 void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x, int64_t M,
-                      int64_t K, cudaStream_t s) {
+                      int64_t K, cudaStream_t s, const float* up) {
   if (M == 0 || count == 0) return;
+  // Warps per column: enough warps in all to keep the memory system busy (about a full GPU
+  // of resident warps), while each warp still has two or more 128-bit loads per lane.
+  int64_t columns = 0;
+  for (int i = 0; i < count; ++i) columns += parts[i].N;
+  if (columns == 0) return;
+  int wpr = 1;
+  while (wpr < kGemvWarps && columns * wpr < 8192 && K / 8 >= 64 * (wpr * 2)) wpr *= 2;
+  const int64_t per_block = kGemvWarps / wpr;
   GemvParts<__half> p{};  // the pointers are reinterpreted for BF16 below
   unsigned blocks = 0;
   for (int i = 0; i < count; ++i) {
@@ -196,13 +268,12 @@ void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x
     p.bias[i] = parts[i].bias;
     p.y[i] = parts[i].y;
     p.N[i] = parts[i].N;
-    blocks += unsigned((parts[i].N + kGemvWarps - 1) / kGemvWarps);
+    blocks += unsigned((parts[i].N + per_block - 1) / per_block);
     p.end[i] = blocks;
   }
   p.count = count;
-  if (blocks == 0) return;
   if (wt == DType::F16) {
-    launch_typed(p, blocks, x, M, K, s);
+    launch_typed(p, blocks, x, up, M, K, wpr, s);
   } else {
     GemvParts<__nv_bfloat16> q{};
     for (int i = 0; i < count; ++i) {
@@ -210,7 +281,7 @@ void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x
       q.bias[i] = p.bias[i], q.y[i] = p.y[i], q.N[i] = p.N[i], q.end[i] = p.end[i];
     }
     q.count = count;
-    launch_typed(q, blocks, x, M, K, s);
+    launch_typed(q, blocks, x, up, M, K, wpr, s);
   }
   RLX_CUDA_LAUNCHED();
 }
@@ -224,7 +295,12 @@ void launch_silu_mul(const float* gate, const float* up, float* out, int64_t n, 
 void launch_add_rms_norm(const float* a, const float* b, float* x, const float* w, float* y,
                          int64_t rows, int64_t D, float eps, float offset, cudaStream_t s) {
   if (rows == 0) return;
-  k_add_rms_norm<<<unsigned(rows), kNormThreads, 0, s>>>(a, b, x, w, y, D, eps, offset);
+  if (D <= kNormThreads * 4)
+    k_add_rms_norm_regs<4><<<unsigned(rows), kNormThreads, 0, s>>>(a, b, x, w, y, D, eps, offset);
+  else if (D <= kNormThreads * 8)
+    k_add_rms_norm_regs<8><<<unsigned(rows), kNormThreads, 0, s>>>(a, b, x, w, y, D, eps, offset);
+  else
+    k_add_rms_norm<<<unsigned(rows), kNormThreads, 0, s>>>(a, b, x, w, y, D, eps, offset);
   RLX_CUDA_LAUNCHED();
 }
 

@@ -52,13 +52,14 @@ bool fused_add_rms_norm(const KernelArgs& add, const KernelArgs& norm) {
   return true;
 }
 
-bool fused_rms_norm_rope(const KernelArgs& norm, const KernelArgs& rope) {
+bool fused_rms_norm_rope(const KernelArgs& norm, const KernelArgs& rope, bool launch) {
   const TensorView &x = norm.in[0], &pos = rope.in[1], &inv = rope.in[2];
   if (x.rank() != 4 || x.dtype != DType::F32 || !x.is_contiguous() || x.shape != rope.out.shape ||
       pos.dtype != DType::I32 || inv.dtype != DType::F32 || x.shape[3] > 8192)
     return false;
   const TensorView* w = norm.in.size() > 1 ? &norm.in[1] : nullptr;
   if (w && (w->dtype != DType::F32 || !w->is_contiguous())) return false;
+  if (!launch) return true;
   const auto &na = norm.node.attrs, &ra = rope.node.attrs;
   launch_rms_norm_rope(x.ptr<float>(), w ? w->ptr<float>() : nullptr, na.eps,
                        na.offset_one ? 1.f : 0.f, pos.ptr<int32_t>(), inv.ptr<float>(),

@@ -30,7 +30,8 @@ const KernelRegistry& cuda_kernels();
 bool fused_linears(std::span<const KernelArgs> linears);  // same x, F16/BF16 weights, M <= 4
 bool fused_silu_mul(const KernelArgs& silu, const KernelArgs& mul);
 bool fused_add_rms_norm(const KernelArgs& add, const KernelArgs& norm);
-bool fused_rms_norm_rope(const KernelArgs& norm, const KernelArgs& rope);
+// With launch false: only whether the operands fit (nothing is launched).
+bool fused_rms_norm_rope(const KernelArgs& norm, const KernelArgs& rope, bool launch = true);
 
 void register_basic_kernels(KernelRegistry& r);   // kernels.cpp
 void register_linear_kernels(KernelRegistry& r);  // linear.cpp

@@ -118,9 +118,20 @@ struct DecodeAttentionPlan {
   int64_t ml_floats = 0;  // partial (max, sum) pairs, before the partial sums in the workspace
   int64_t bytes = 0;      // device workspace
 };
+// kMaxDecodeGroups zeroed ints (Context::counters) that the kernel leaves zeroed; new_k/new_v
+// (F32 [B, Tk, Hkv, D]) and the caches when the kernel also does the cache write (then
+// launch_cache_write is not called; a full cache raises kErrKvCacheFull here).
+constexpr int64_t kMaxDecodeGroups = 65536;
+struct DecodeExtra {
+  int* counters;
+  const float* new_k = nullptr;
+  const float* new_v = nullptr;
+  void* kc = nullptr;
+  void* vc = nullptr;
+};
 DecodeAttentionPlan plan_attention_decode(const AttentionArgs& a, int multiprocessors);
-void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p, void* work,
-                             cudaStream_t s);
+void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p,
+                             const DecodeExtra& e, void* work, cudaStream_t s);
 
 // decode_kernels.cu: y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias) for a few rows (M <= kGemvMaxRows)
 // and F16/BF16 weights, one warp per output column with 128-bit weight loads; x is rounded to
@@ -136,8 +147,11 @@ struct GemvPart {
   int64_t N;
 };
 bool gemv_half_fits(const void* w, const float* x, int64_t M, int64_t K);
+// With `up`, the product's x is silu(x) * up (both [M, K]). Not chosen by the fusion pass: it
+// computes the SiLU once per output column, which on Llama-3.2-1B shapes (K 8192, N 2048) cost
+// more than the launch it saves (tg128 470 -> 350 t/s on an H200, with the change below).
 void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x, int64_t M,
-                      int64_t K, cudaStream_t s);
+                      int64_t K, cudaStream_t s, const float* up = nullptr);
 // out = silu(gate) * up (F32, contiguous).
 void launch_silu_mul(const float* gate, const float* up, float* out, int64_t n, cudaStream_t s);
 // x = a + b, y = rms_norm(x) (weight w or null, plus offset), rows of D (F32, contiguous).

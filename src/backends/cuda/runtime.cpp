@@ -117,6 +117,8 @@ Context::Context(int device) : device_(device) {
   RLX_CUBLAS_CHECK(cublas_api().set_math_mode(cublas_, CUBLAS_DEFAULT_MATH));
   RLX_CUDA_CHECK(cudaMalloc(&error_flag_, sizeof(int)));
   RLX_CUDA_CHECK(cudaMemset(error_flag_, 0, sizeof(int)));
+  RLX_CUDA_CHECK(cudaMalloc(&counters_, sizeof(int) * kMaxDecodeGroups));
+  RLX_CUDA_CHECK(cudaMemset(counters_, 0, sizeof(int) * kMaxDecodeGroups));
   RLX_CUDA_CHECK(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, device));
   auto off = [](const char* name) {
     const char* v = std::getenv(name);
@@ -130,6 +132,7 @@ Context::~Context() {
   if (cublas_) cublas_api().destroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
   if (error_flag_) cudaFree(error_flag_);
+  if (counters_) cudaFree(counters_);
 }
 
 void Context::activate() const {

@@ -69,6 +69,8 @@ class Context {
   uint64_t scratch_epoch() const { return scratch_epoch_; }
 
   int multiprocessors() const { return multiprocessors_; }
+  // kMaxDecodeGroups ints, zeroed at creation; kernels that count with them leave them zeroed.
+  int* counters() const { return counters_; }
   // Fast paths (decode attention split over the keys, F16/BF16 matrix-vector kernel) and CUDA
   // Graph replay of repeated runs; both on unless RLX_CUDA_FAST=0 / RLX_CUDA_GRAPH=0 (for
   // debugging and A/B timing; tests switch them here).
@@ -100,6 +102,7 @@ class Context {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   int* error_flag_ = nullptr;
+  int* counters_ = nullptr;
   int multiprocessors_ = 1;
   bool fast_kernels_ = true, graphs_ = true;
   uint64_t scratch_epoch_ = 0, graph_launches_ = 0;
