@@ -270,14 +270,11 @@ TEST(CudaOps, AttentionWithCacheAcrossRuns) {
       Program pc = Program::compile(g, cpu), pg = Program::compile(g, gpu);
       Tensor pos = Tensor::empty(DType::I32, {1});
       pos.ptr<int32_t>()[0] = at;
-      std::map<std::string, TensorView> feed = {{"q", random_tensor({1, T, Hq, D}, seed++).view()},
-                                                {"k", random_tensor({1, T, Hkv, D}, seed++).view()},
-                                                {"v", random_tensor({1, T, Hkv, D}, seed++).view()},
-                                                {"kv_pos", pos.view()}};
-      // Keep the inputs alive for both runs.
-      Named keep;
-      for (auto& [n, tv] : feed) keep.push_back({n, contiguous_copy(tv)});
-      for (auto& [n, t] : keep) feed[n] = t.view();
+      // The inputs live for both runs (views of temporaries would dangle).
+      Tensor q = random_tensor({1, T, Hq, D}, seed++), k = random_tensor({1, T, Hkv, D}, seed++),
+             v = random_tensor({1, T, Hkv, D}, seed++);
+      std::map<std::string, TensorView> feed = {
+          {"q", q.view()}, {"k", k.view()}, {"v", v.view()}, {"kv_pos", pos.view()}};
       Tensor want = pc.run(feed, {{"k.0", kc_cpu.view()}, {"v.0", vc_cpu.view()}}).at("y");
       Tensor got = pg.run(feed, {{"k.0", kc_gpu.view()}, {"v.0", vc_gpu.view()}}).at("y");
       Diff d = compare_tensors(want, got, "cached attention");

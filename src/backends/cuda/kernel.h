@@ -24,6 +24,15 @@ using KernelRegistry = ir::OpTable<KernelFn>;
 // Every CUDA kernel (built on first use; registered explicitly, as on the CPU).
 const KernelRegistry& cuda_kernels();
 
+// Fused launches (fusion.cpp): consecutive program steps done by one kernel, chosen when a
+// program is prepared (see program_device.cpp). Each returns false, having launched nothing,
+// when the operands do not fit; the caller then runs the steps one by one.
+bool fused_linears(std::span<const KernelArgs> linears);  // same x, F16/BF16 weights, M <= 4
+bool fused_silu_mul(const KernelArgs& silu, const KernelArgs& mul);
+bool fused_add_rms_norm(const KernelArgs& add, const KernelArgs& norm);
+// With launch false: only whether the operands fit (nothing is launched).
+bool fused_rms_norm_rope(const KernelArgs& norm, const KernelArgs& rope, bool launch = true);
+
 void register_basic_kernels(KernelRegistry& r);   // kernels.cpp
 void register_linear_kernels(KernelRegistry& r);  // linear.cpp
 

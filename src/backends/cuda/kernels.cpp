@@ -184,6 +184,18 @@ void k_attention(const KernelArgs& a) {
     const int64_t S = kc.shape[2];
     const bool f16 = kc.dtype == DType::F16;
     p.kv_pos = a.in[5].ptr<int32_t>();
+    p.cache_len = S;
+    if (a.ctx.fast_kernels() && !at.has_key_mask) {  // decode: the split kernel writes the rows
+      const DecodeAttentionPlan plan = plan_attention_decode(p, a.ctx.multiprocessors());
+      if (plan.splits > 0) {
+        const DecodeExtra e{a.ctx.counters(), k.ptr<float>(), v.ptr<float>(), kc.data, vc.data};
+        p.k = kc.data, p.v = vc.data, p.kv_f16 = f16;
+        p.k_bs = p.Hkv * S * p.D, p.k_hs = S * p.D, p.k_js = p.D;
+        p.v_bs = p.Hkv * S * p.Dv, p.v_hs = S * p.Dv, p.v_js = p.Dv;
+        launch_attention_decode(p, plan, e, a.ctx.scratch(plan.bytes), a.ctx.stream());
+        return;
+      }
+    }
     launch_cache_write(k.ptr<float>(), v.ptr<float>(), kc.data, vc.data, f16, p.B, p.Tk, p.Hkv, S,
                        p.D, p.Dv, p.kv_pos, p.err, a.ctx.stream());
     p.k = kc.data, p.v = vc.data, p.kv_f16 = f16, p.cache_len = S;
@@ -196,6 +208,14 @@ void k_attention(const KernelArgs& a) {
     RLX_CHECK(castable(m.dtype), "attention key mask type {} is not supported",
               dtype_name(m.dtype));
     p.key_mask = m.data, p.key_mask_type = m.dtype, p.mask_cols = m.shape.back();
+  }
+  if (a.ctx.fast_kernels()) {  // few queries per KV head: split the keys (decode)
+    const DecodeAttentionPlan plan = plan_attention_decode(p, a.ctx.multiprocessors());
+    if (plan.splits > 0) {
+      launch_attention_decode(p, plan, DecodeExtra{a.ctx.counters()}, a.ctx.scratch(plan.bytes),
+                              a.ctx.stream());
+      return;
+    }
   }
   launch_attention(p, a.ctx.stream());
 }

@@ -128,4 +128,58 @@ void launch_attention(const AttentionArgs& a, cudaStream_t s);
 // kernel); process-wide.
 void set_flash_attention(bool on);
 
+// attention_decode.cu: few query rows per KV head (decode), the keys split over many warps and
+// the partial softmaxes merged. A plan with splits == 0 means the shape does not fit (more
+// than 8 query rows per KV head, or a head dim over 256): use launch_attention.
+struct DecodeAttentionPlan {
+  int splits = 0;
+  int64_t ml_floats = 0;  // partial (max, sum) pairs, before the partial sums in the workspace
+  int64_t bytes = 0;      // device workspace
+};
+// kMaxDecodeGroups zeroed ints (Context::counters) that the kernel leaves zeroed; new_k/new_v
+// (F32 [B, Tk, Hkv, D]) and the caches when the kernel also does the cache write (then
+// launch_cache_write is not called; a full cache raises kErrKvCacheFull here).
+constexpr int64_t kMaxDecodeGroups = 65536;
+struct DecodeExtra {
+  int* counters;
+  const float* new_k = nullptr;
+  const float* new_v = nullptr;
+  void* kc = nullptr;
+  void* vc = nullptr;
+};
+DecodeAttentionPlan plan_attention_decode(const AttentionArgs& a, int multiprocessors);
+void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p,
+                             const DecodeExtra& e, void* work, cudaStream_t s);
+
+// decode_kernels.cu: y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias) for a few rows (M <= kGemvMaxRows)
+// and F16/BF16 weights, one warp per output column with 128-bit weight loads; x is rounded to
+// the weight's type first (as the GEMM path and the CPU do) and products are summed in F32.
+// Up to kGemvMaxParts weights of one type that read the same x go in one launch. Needs
+// K % 8 == 0 and 16-byte aligned weights and x (gemv_half_fits).
+constexpr int64_t kGemvMaxRows = 4;
+constexpr int kGemvMaxParts = 3;
+struct GemvPart {
+  const void* w;
+  const float* bias;  // or null
+  float* y;
+  int64_t N;
+};
+bool gemv_half_fits(const void* w, const float* x, int64_t M, int64_t K);
+// With `up`, the product's x is silu(x) * up (both [M, K]). Not chosen by the fusion pass: it
+// computes the SiLU once per output column, which on Llama-3.2-1B shapes (K 8192, N 2048) cost
+// more than the launch it saves (tg128 470 -> 350 t/s on an H200, with the change below).
+void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x, int64_t M,
+                      int64_t K, cudaStream_t s, const float* up = nullptr);
+// out = silu(gate) * up (F32, contiguous).
+void launch_silu_mul(const float* gate, const float* up, float* out, int64_t n, cudaStream_t s);
+// x = a + b, y = rms_norm(x) (weight w or null, plus offset), rows of D (F32, contiguous).
+void launch_add_rms_norm(const float* a, const float* b, float* x, const float* w, float* y,
+                         int64_t rows, int64_t D, float eps, float offset, cudaStream_t s);
+// y = rope(rms_norm(x)) for x [B, T, H, D] (QK-norm then RoPE), as launch_rms_norm followed by
+// launch_rope; D <= 8192 (shared memory).
+void launch_rms_norm_rope(const float* x, const float* w, float eps, float offset,
+                          const int32_t* pos, const float* inv_freq, float* y, int64_t B, int64_t T,
+                          int64_t H, int64_t D, int64_t rot, bool neox, float mscale,
+                          cudaStream_t s);
+
 }  // namespace rlx::cuda

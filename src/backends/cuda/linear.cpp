@@ -3,7 +3,10 @@
 // F32 weights: plain SGEMM (no TF32, to match the CPU). F16/BF16 weights: activations are
 // converted to the weight's type (as the CPU's dot kernels round them) and multiplied with
 // F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
-// (dequantized at upload, see Context::weight).
+// (dequantized at upload, see Context::weight), except the natively kept Q4_0/Q8_0/Q4_K/Q5_K/
+// Q6_K: matrix-vector kernel for decode, dequantize-to-F16 + GEMM for prefill (quant.cu).
+// Decode-sized F16/BF16 products (M <= 4) use the matrix-vector kernel in decode_kernels.cu,
+// several linears of one input in one launch (fusion.cpp).
 #include <algorithm>
 
 #include "backends/cuda/check.h"
@@ -39,6 +42,13 @@ void quant_gemm(const KernelArgs& a, const float* x, int64_t M, int64_t N, int64
   }
 }
 
+void finish_bias(const KernelArgs& a, float* y, int64_t M, int64_t N) {
+  if (a.in.size() <= 2) return;
+  RLX_CHECK(a.in[2].dtype == DType::F32, "linear bias must be F32 (got {})",
+            dtype_name(a.in[2].dtype));
+  launch_add_bias(y, a.in[2].ptr<float>(), M, N, a.ctx.stream());
+}
+
 void k_linear(const KernelArgs& a) {
   const TensorView &x = a.in[0], &w = a.in[1];
   RLX_CHECK(x.dtype == DType::F32, "linear input must be F32 (got {})", dtype_name(x.dtype));
@@ -51,7 +61,7 @@ void k_linear(const KernelArgs& a) {
       RLX_CUBLAS_CHECK(cublas_api().sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
                                           w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
                                           int(N)));
-    } else if (native_quant(w.dtype) || (w.dtype == DType::F16 && M <= kMatvecMaxM && K % 8 == 0)) {
+    } else if (native_quant(w.dtype)) {
       RLX_CHECK(w.is_contiguous(), "linear: a {} weight must be contiguous on CUDA",
                 dtype_name(w.dtype));
       if (M <= kMatvecMaxM)
@@ -61,6 +71,11 @@ void k_linear(const KernelArgs& a) {
     } else {
       RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
                 "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
+      if (a.ctx.fast_kernels() && fused_linears(std::span<const KernelArgs>(&a, 1))) return;
+      if (w.dtype == DType::F16 && M <= kMatvecMaxM && K % 8 == 0 && w.is_contiguous()) {
+        launch_matvec(w.data, w.dtype, N, K, x.ptr<float>(), int(M), y, a.ctx.stream());
+        return finish_bias(a, y, M, N);
+      }
       const cudaDataType_t t = w.dtype == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
       void* xh = a.ctx.scratch(M * K * 2);
       launch_to_half(x.ptr<float>(), xh, w.dtype, M * K, a.ctx.stream());
@@ -69,11 +84,7 @@ void k_linear(const KernelArgs& a) {
           int(K), &zero, y, CUDA_R_32F, int(N), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     }
   }
-  if (a.in.size() > 2) {
-    RLX_CHECK(a.in[2].dtype == DType::F32, "linear bias must be F32 (got {})",
-              dtype_name(a.in[2].dtype));
-    launch_add_bias(y, a.in[2].ptr<float>(), M, N, a.ctx.stream());
-  }
+  finish_bias(a, y, M, N);
 }
 
 // a [..., M, K] · b [..., K, N] (or [..., N, K] with transpose_b); b is shared by every

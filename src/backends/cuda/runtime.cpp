@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "backends/cuda/check.h"
@@ -115,12 +117,22 @@ Context::Context(int device) : device_(device) {
   RLX_CUBLAS_CHECK(cublas_api().set_math_mode(cublas_, CUBLAS_DEFAULT_MATH));
   RLX_CUDA_CHECK(cudaMalloc(&error_flag_, sizeof(int)));
   RLX_CUDA_CHECK(cudaMemset(error_flag_, 0, sizeof(int)));
+  RLX_CUDA_CHECK(cudaMalloc(&counters_, sizeof(int) * kMaxDecodeGroups));
+  RLX_CUDA_CHECK(cudaMemset(counters_, 0, sizeof(int) * kMaxDecodeGroups));
+  RLX_CUDA_CHECK(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, device));
+  auto off = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && std::string(v) == "0";
+  };
+  fast_kernels_ = !off("RLX_CUDA_FAST");
+  graphs_ = !off("RLX_CUDA_GRAPH");
 }
 
 Context::~Context() {
   if (cublas_) cublas_api().destroy(cublas_);
   if (stream_) cudaStreamDestroy(stream_);
   if (error_flag_) cudaFree(error_flag_);
+  if (counters_) cudaFree(counters_);
 }
 
 void Context::activate() const {
@@ -132,6 +144,7 @@ void* Context::scratch(int64_t bytes) {
     RLX_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the old scratch may still be in use
     scratch_ = DeviceBuffer();
     scratch_ = DeviceBuffer(device_, bytes + bytes / 4);
+    ++scratch_epoch_;
   }
   return scratch_.data();
 }

@@ -63,8 +63,24 @@ class Context {
   void activate() const;
 
   // Scratch memory for kernels (e.g. activations converted to F16 before a GEMM); grows on
-  // demand and stays valid until the next call.
+  // demand and stays valid until the next call. scratch_epoch() changes whenever it moves
+  // (a captured CUDA Graph that baked the old address must then be captured again).
   void* scratch(int64_t bytes);
+  uint64_t scratch_epoch() const { return scratch_epoch_; }
+
+  int multiprocessors() const { return multiprocessors_; }
+  // kMaxDecodeGroups ints, zeroed at creation; kernels that count with them leave them zeroed.
+  int* counters() const { return counters_; }
+  // Fast paths (decode attention split over the keys, F16/BF16 matrix-vector kernel) and CUDA
+  // Graph replay of repeated runs; both on unless RLX_CUDA_FAST=0 / RLX_CUDA_GRAPH=0 (for
+  // debugging and A/B timing; tests switch them here).
+  bool fast_kernels() const { return fast_kernels_; }
+  void set_fast_kernels(bool on) { fast_kernels_ = on; }
+  bool graphs() const { return graphs_; }
+  void set_graphs(bool on) { graphs_ = on; }
+  // Counts graph launches (programs call it; tests read it).
+  void note_graph_launch() { ++graph_launches_; }
+  uint64_t graph_launches() const { return graph_launches_; }
 
   // Device copy of a weight, shared by every program that binds the same host tensor
   // (keyed by data pointer, dtype and shape; kept alive by the programs holding it).
@@ -87,6 +103,10 @@ class Context {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   int* error_flag_ = nullptr;
+  int* counters_ = nullptr;
+  int multiprocessors_ = 1;
+  bool fast_kernels_ = true, graphs_ = true;
+  uint64_t scratch_epoch_ = 0, graph_launches_ = 0;
   DeviceBuffer scratch_;
   std::mutex mu_;
   using WeightKey = std::tuple<const void*, DType, std::string>;

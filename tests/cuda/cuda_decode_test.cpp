@@ -1,0 +1,288 @@
+// The decode fast paths on CUDA against the CPU kernels and against the plain CUDA path: split
+// decode attention (F32/F16 caches, GQA groups, causal / sliding / soft-cap, key masks), the
+// F16/BF16 matrix-vector kernel, and CUDA Graph replay (identical to plain launches).
+#include <optional>
+
+#include "backends/cuda/runtime.h"
+#include "cuda/cuda_test_util.h"
+#include "models/parity_util.h"
+#include "rlx/models/qwen3/qwen3.h"
+#include "support/test_data.h"
+
+namespace rlx::test {
+namespace {
+
+using ir::GraphBuilder;
+using ir::Value;
+using V = std::vector<Value>;
+
+// Sets the context's switches for one scope and restores them.
+struct CudaModes {
+  CudaModes(bool fast, bool graphs) : ctx(cuda::context(0)) {
+    old_fast = ctx.fast_kernels(), old_graphs = ctx.graphs();
+    ctx.set_fast_kernels(fast), ctx.set_graphs(graphs);
+  }
+  ~CudaModes() { ctx.set_fast_kernels(old_fast), ctx.set_graphs(old_graphs); }
+  cuda::Context& ctx;
+  bool old_fast, old_graphs;
+};
+
+struct CacheCase {
+  DType kv;
+  int64_t Hq, Hkv, D, Dv;
+  ir::MaskKind mask;
+  int64_t window;
+  float softcap;
+};
+
+// Prefill 300 tokens (a long key range for the splits), then decode steps of 1, 1, 2 and 1
+// tokens, each compared with the same sequence on the CPU; run with the fast kernels and
+// graphs on and off (the CUDA results of both must agree with the CPU).
+void check_cached(const CacheCase& c, bool fast, bool graphs) {
+  CudaModes modes(fast, graphs);
+  const int64_t S = 400;
+  auto build = [&](int64_t T) {
+    ir::Graph g;
+    GraphBuilder b(g);
+    Value q = b.input("q", DType::F32, {1, T, c.Hq, c.D});
+    Value k = b.input("k", DType::F32, {1, T, c.Hkv, c.D});
+    Value v = b.input("v", DType::F32, {1, T, c.Hkv, c.Dv});
+    Value kp = b.input("kv_pos", DType::I32, {1});
+    Value kc = b.state("k.0", c.kv, {1, c.Hkv, S, c.D});
+    Value vc = b.state("v.0", c.kv, {1, c.Hkv, S, c.Dv});
+    GraphBuilder::AttentionOptions o;
+    o.scale = 1.f / std::sqrt(float(c.D)), o.mask = c.mask, o.window = c.window;
+    o.softcap = c.softcap;
+    b.output("y", b.attention_cached(q, k, v, kc, vc, kp, o));
+    return g;
+  };
+  CompileOptions cpu;
+  cpu.threads = 2;
+  CompileOptions gpu = cpu;
+  gpu.device = Device::cuda(0);
+  Tensor kc_cpu = Tensor::zeros(c.kv, {1, c.Hkv, S, c.D}),
+         vc_cpu = Tensor::zeros(c.kv, {1, c.Hkv, S, c.Dv});
+  Tensor kc_gpu = Tensor::zeros(c.kv, {1, c.Hkv, S, c.D}),
+         vc_gpu = Tensor::zeros(c.kv, {1, c.Hkv, S, c.Dv});
+  std::map<int64_t, Program> cpu_p, gpu_p;
+  int32_t at = 0;
+  uint32_t seed = 70;
+  for (int64_t T : {300, 1, 1, 2, 1, 1, 1}) {
+    if (!cpu_p.count(T)) {
+      ir::Graph g = build(T);
+      cpu_p.emplace(T, Program::compile(g, cpu));
+      gpu_p.emplace(T, Program::compile(g, gpu));
+    }
+    Tensor pos = Tensor::empty(DType::I32, {1});
+    pos.ptr<int32_t>()[0] = at;
+    Tensor q = random_tensor({1, T, c.Hq, c.D}, seed++),
+           k = random_tensor({1, T, c.Hkv, c.D}, seed++),
+           v = random_tensor({1, T, c.Hkv, c.Dv}, seed++);
+    std::map<std::string, TensorView> feed = {
+        {"q", q.view()}, {"k", k.view()}, {"v", v.view()}, {"kv_pos", pos.view()}};
+    Tensor want = cpu_p.at(T).run(feed, {{"k.0", kc_cpu.view()}, {"v.0", vc_cpu.view()}}).at("y");
+    Tensor got = gpu_p.at(T).run(feed, {{"k.0", kc_gpu.view()}, {"v.0", vc_gpu.view()}}).at("y");
+    Diff d = compare_tensors(want, got, "decode attention");
+    EXPECT_LE(d.max_abs, 2e-5) << dtype_name(c.kv) << " cache, Hq " << c.Hq << ", Hkv " << c.Hkv
+                               << ", D " << c.D << ", Dv " << c.Dv << ", mask " << int(c.mask)
+                               << ", softcap " << c.softcap << ", T=" << T << " at " << at
+                               << (fast ? ", fast" : ", plain") << (graphs ? ", graphs" : "");
+    at += int32_t(T);
+  }
+  cuda::forget_state_everywhere(kc_gpu.data());
+  cuda::forget_state_everywhere(vc_gpu.data());
+}
+
+TEST(CudaDecode, CachedAttentionMatchesCpu) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  using ir::MaskKind;
+  const CacheCase cases[] = {
+      {DType::F16, 16, 8, 128, 128, MaskKind::Causal, 0, 0.f},  // Qwen3-0.6B
+      {DType::F32, 32, 8, 64, 64, MaskKind::Causal, 0, 0.f},    // Llama-3.2-1B
+      {DType::F32, 6, 2, 48, 80, MaskKind::Causal, 0, 0.f},     // D != Dv, odd sizes
+      {DType::F16, 8, 2, 256, 256, MaskKind::SlidingWindow, 50, 0.f},
+      {DType::F32, 4, 1, 32, 32, MaskKind::Causal, 0, 30.f},  // soft-cap, 4 heads a KV head
+      {DType::F16, 8, 8, 96, 96, MaskKind::None, 0, 0.f},
+  };
+  for (const CacheCase& c : cases)
+    for (bool fast : {true, false}) check_cached(c, fast, fast);
+}
+
+TEST(CudaDecode, FewQueryAttentionWithKeyMask) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  CudaModes modes(true, true);
+  Tensor k = random_tensor({2, 90, 2, 32}, 80), v = random_tensor({2, 90, 2, 40}, 81);
+  Tensor mask = Tensor::zeros(DType::F32, {2, 90});
+  for (int j = 0; j < 90; ++j) mask.ptr<float>()[j] = j % 4 != 1;  // batch 1 fully masked
+  for (int64_t Tq : {1, 2}) {
+    Tensor q = random_tensor({2, Tq, 6, 32}, 82);
+    GraphBuilder::AttentionOptions o;
+    o.scale = 0.3f, o.mask = ir::MaskKind::None;
+    expect_cuda_matches_cpu(
+        {{"q", q}, {"k", k}, {"v", v}, {"m", mask}}, {},
+        [&](GraphBuilder& g, V& in, V&) {
+          return g.attention_masked(in[0], in[1], in[2], in[3], o);
+        },
+        1e-5, "few-query attention with key mask");
+    o.mask = ir::MaskKind::Causal;  // Tq < Tk: queries at the end of the keys
+    expect_cuda_matches_cpu(
+        {{"q", q}, {"k", k}, {"v", v}}, {},
+        [&](GraphBuilder& g, V& in, V&) { return g.attention(in[0], in[1], in[2], o); }, 1e-5,
+        "few-query causal attention");
+  }
+}
+
+TEST(CudaDecode, HalfMatrixVectorMatchesCpu) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  struct C {
+    int64_t M, N, K;
+    bool bias;
+  };
+  for (bool fast : {true, false}) {
+    CudaModes modes(fast, true);
+    for (C c : {C{1, 1000, 1024, false}, C{1, 37, 72, true}, C{2, 301, 520, false},
+                C{3, 64, 2048, true}, C{4, 129, 136, false}, C{1, 50, 60, false}}) {
+      Tensor x = random_tensor({1, c.M, c.K}, 90), w = random_tensor({c.N, c.K}, 91),
+             b = random_tensor({c.N}, 92);
+      for (DType t : {DType::F16, DType::BF16}) {
+        Named params = {{"w", converted(w, t)}};
+        if (c.bias) params.push_back({"b", b});
+        expect_cuda_matches_cpu(
+            {{"x", x}}, params,
+            [&](GraphBuilder& g, V& in, V& p) {
+              return c.bias ? g.linear(in[0], p[0], p[1]) : g.linear(in[0], p[0]);
+            },
+            1e-4,
+            fmt::format("linear {} M={} N={} K={}{}", dtype_name(t), c.M, c.N, c.K,
+                        fast ? " (fast)" : " (cuBLAS)"),
+            1e-5);
+      }
+    }
+  }
+}
+
+// Residual add + RMSNorm fused (rows kept in registers up to 2048 values, longer ones looped).
+TEST(CudaDecode, FusedAddRmsNormMatchesCpu) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  CudaModes modes(true, true);
+  for (int64_t D : {1000, 1500, 3000}) {
+    Tensor a = random_tensor({3, D}, 300), b = random_tensor({3, D}, 301),
+           w = random_tensor({D}, 302, 0.5f, 1.5f);
+    for (bool offset : {false, true})
+      expect_cuda_matches_cpu(
+          {{"a", a}, {"b", b}, {"w", w}}, {},
+          [&](GraphBuilder& g, V& in, V&) {
+            Value x = g.add(in[0], in[1]);
+            return g.add(g.rms_norm(x, in[2], 1e-6f, offset), x);
+          },
+          1e-5, fmt::format("add + rms_norm D={}", D));
+  }
+}
+
+// A decode-like layer (every fused pattern: q/k/v and gate/up linears sharing x, QK-norm +
+// RoPE, cached attention, residual add + RMSNorm, SiLU · up) run step by step on the CPU and on
+// CUDA plain, fast, and fast with graph replay: all match the CPU, and replay is bit-identical
+// to the same kernels launched one by one.
+TEST(CudaDecode, FusedLayerAndGraphReplay) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  const int64_t S = 64, H = 64, Hq = 4, Hkv = 2, D = 16, F = 96;
+  ir::Graph g;
+  GraphBuilder b(g);
+  Value x = b.input("x", DType::F32, {1, 1, H});
+  Value pos = b.input("pos", DType::I32, {1});
+  Value kp = b.input("kv_pos", DType::I32, {1});
+  std::vector<Tensor> keep;
+  uint32_t seed = 100;
+  auto weight = [&](int64_t n, int64_t k, DType t) {
+    keep.push_back(converted(random_tensor({n, k}, seed++, -0.3f, 0.3f), t));
+    return b.param(fmt::format("w{}", seed), keep.back().view());
+  };
+  auto vec = [&](int64_t n, float lo, float hi) {
+    keep.push_back(random_tensor({n}, seed++, lo, hi));
+    return b.param(fmt::format("v{}", seed), keep.back().view());
+  };
+  Value h = b.rms_norm(x, vec(H, 0.5f, 1.5f), 1e-6f);
+  Value q = b.reshape(b.linear(h, weight(Hq * D, H, DType::F16), vec(Hq * D, -0.1f, 0.1f)),
+                      {1, 1, Hq, D});
+  Value k = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
+  Value v = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
+  Value inv = vec(D / 2, 0.01f, 1.f);
+  // As the decoder orders them: norm q, norm k, rope q, rope k.
+  Value nq = b.rms_norm(q, vec(D, 0.5f, 1.5f), 1e-6f),
+        nk = b.rms_norm(k, vec(D, 0.5f, 1.5f), 1e-6f);
+  q = b.rope(nq, pos, inv, ir::RopeStyle::NeoX, D);
+  k = b.rope(nk, pos, inv, ir::RopeStyle::NeoX, D);
+  Value kc = b.state("k.0", DType::F16, {1, Hkv, S, D});
+  Value vc = b.state("v.0", DType::F16, {1, Hkv, S, D});
+  GraphBuilder::AttentionOptions o;
+  o.scale = 0.25f;
+  Value att = b.reshape(b.attention_cached(q, k, v, kc, vc, kp, o), {1, 1, Hq * D});
+  Value x2 = b.add(x, b.linear(att, weight(H, Hq * D, DType::BF16)));
+  Value h2 = b.rms_norm(x2, vec(H, 0.5f, 1.5f), 1e-6f, true);
+  Value gate = b.linear(h2, weight(F, H, DType::F16)), up = b.linear(h2, weight(F, H, DType::F16));
+  Value m = b.linear(b.mul(b.silu(gate), up), weight(H, F, DType::F16));
+  b.output("y", b.add(x2, m));
+
+  struct Mode {
+    bool cuda, fast, graphs;
+  };
+  const Mode modes[] = {
+      {false, false, false}, {true, false, false}, {true, true, false}, {true, true, true}};
+  std::vector<Tensor> runs[4];
+  for (int mi = 0; mi < 4; ++mi) {
+    const Mode md = modes[mi];
+    CompileOptions opt;
+    opt.threads = 2;
+    if (md.cuda) opt.device = Device::cuda(0);
+    std::optional<CudaModes> cm;
+    if (md.cuda) cm.emplace(md.fast, md.graphs);
+    const uint64_t launches = md.cuda ? cm->ctx.graph_launches() : 0;
+    Program p = Program::compile(g, opt);
+    Tensor kt = Tensor::zeros(DType::F16, {1, Hkv, S, D}),
+           vt = Tensor::zeros(DType::F16, {1, Hkv, S, D});
+    for (int32_t step = 0; step < 12; ++step) {
+      Tensor xi = random_tensor({1, 1, H}, 200 + uint32_t(step)),
+             pi = Tensor::empty(DType::I32, {1});
+      pi.ptr<int32_t>()[0] = step;
+      runs[mi].push_back(p.run({{"x", xi.view()}, {"pos", pi.view()}, {"kv_pos", pi.view()}},
+                               {{"k.0", kt.view()}, {"v.0", vt.view()}})
+                             .at("y"));
+    }
+    if (md.cuda) {
+      cuda::forget_state_everywhere(kt.data());
+      cuda::forget_state_everywhere(vt.data());
+      // A plain first run, then captured on the second and replayed.
+      EXPECT_EQ(cm->ctx.graph_launches() - launches, md.graphs ? 11u : 0u);
+    }
+  }
+  for (size_t i = 0; i < runs[0].size(); ++i) {
+    for (int mi = 1; mi < 4; ++mi) {
+      Diff d = compare_tensors(runs[0][i], runs[mi][i], "decode layer");
+      EXPECT_LE(d.max_abs, 1e-4 + 1e-5 * d.max_ref) << "step " << i << ", mode " << mi;
+    }
+    Diff d = compare_tensors(runs[2][i], runs[3][i], "graph replay");
+    EXPECT_EQ(d.max_abs, 0.0) << "step " << i;
+  }
+}
+
+// The Qwen3 golden fixtures with the fast kernels and graphs off (the plain path stays exact;
+// the default path is covered by qwen3_cuda_test.cpp).
+TEST(CudaDecode, Qwen3FixturesOnThePlainPath) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  CudaModes modes(false, false);
+  for (const char* name : {"tied", "untied_headdim"}) {
+    const std::string dir = repo_dir() + "/tests/fixtures/qwen3/" + name;
+    auto runner = models::qwen3::Runner::builder()
+                      .weights(dir)
+                      .max_seq(64)
+                      .device(Device::cuda(0))
+                      .verbose(false)
+                      .build();
+    const std::string label = std::string(name) + " on CUDA (plain path)";
+    EXPECT_LE(check_fixture_logits(runner, dir, label).max_abs, 1e-4);
+    check_fixture_greedy(runner, dir, label, GreedyRule::kStrict);
+  }
+}
+
+}  // namespace
+}  // namespace rlx::test
