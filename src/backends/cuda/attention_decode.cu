@@ -12,10 +12,11 @@
 namespace rlx::cuda {
 namespace {
 
-constexpr int kWarps = 4;     // warps (key slices) per block
-constexpr int kMinKeys = 16;  // smallest slice worth a warp (fewer partials to merge)
-constexpr int kMaxRows = 8;   // query rows per KV head (Tq * Hq / Hkv)
-constexpr int kMaxLanes = 8;  // head dims per lane (D, Dv <= 256)
+constexpr int kWarps = 4;         // warps (key slices) per block
+constexpr int kMinKeys = 8;       // smallest slice worth a warp
+constexpr int kMaxSplits = 1024;  // slices per (batch, KV head) (shared weights of the merge)
+constexpr int kMaxRows = 8;       // query rows per KV head (Tq * Hq / Hkv)
+constexpr int kMaxLanes = 8;      // head dims per lane (D, Dv <= 256)
 
 template <typename KT>
 __device__ inline float kv_at(const KT* p, int64_t i) {
@@ -75,6 +76,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int64_t len = valid ? max(int64_t(0), last.hi - first.lo) : 0;
   const int64_t chunk = max(int64_t(kMinKeys), (len + splits - 1) / splits);
   const int64_t j0 = first.lo + sid * chunk, j1 = min(first.lo + len, j0 + chunk);
+  // Slices that hold keys: only these write partials, and the merge reads only these.
+  const int nact = len == 0 ? 0 : int(min(int64_t(splits), (len + chunk - 1) / chunk));
 
   // Query rows of this warp in registers: row r = t * G + g is head hk * G + g at position t.
   float q[R][NI];
@@ -148,7 +151,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 #pragma unroll
   for (int r = 0; r < R; ++r) {
-    if (r >= rows) break;
+    if (r >= rows || sid >= nact) break;
     const int64_t t = r / G, h = hk * G + r % G;
     const int64_t part = ((b * a.Tq + t) * a.Hq + h) * splits + sid;
     if (lane == 0) ml[2 * part] = m[r], ml[2 * part + 1] = l[r];
@@ -168,27 +171,33 @@ __global__ void __launch_bounds__(kWarps * 32)
   __syncthreads();
   if (!merger) return;
   __threadfence();
+  // The whole block merges: max and weighted sum over the active slices as block reductions,
+  // the slices' weights in shared memory, then one thread per output dim.
+  __shared__ float wts[kMaxSplits];
+  __shared__ float red[32];
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = r / G, h = hk * G + r % G, row = (b * a.Tq + t) * a.Hq + h;
     const float* mr = ml + 2 * row * splits;
-    float M = -INFINITY;
-    for (int s = 0; s < splits; ++s) M = fmaxf(M, __ldcg(mr + 2 * s));
-    float L = 0.f;
-    if (M != -INFINITY)
-      for (int s = 0; s < splits; ++s) {
-        const float ms = __ldcg(mr + 2 * s);
-        if (ms != -INFINITY) L += __ldcg(mr + 2 * s + 1) * expf(ms - M);
-      }
-    const float inv = L > 0.f ? 1.f / L : 0.f;  // a row that saw no key is zeros, as on the CPU
+    float mx = -INFINITY;
+    for (int s = threadIdx.x; s < nact; s += blockDim.x) mx = fmaxf(mx, __ldcg(mr + 2 * s));
+    const float M = block_reduce<true>(mx, red);
+    float ls = 0.f;
+    for (int s = threadIdx.x; s < nact; s += blockDim.x) {
+      const float ms = __ldcg(mr + 2 * s);
+      const float w = ms == -INFINITY ? 0.f : expf(ms - M);
+      wts[s] = w;
+      if (w != 0.f) ls += __ldcg(mr + 2 * s + 1) * w;
+    }
+    const float L = block_reduce<false>(ls, red);  // its barriers also publish wts[]
+    const float inv = L > 0.f ? 1.f / L : 0.f;     // a row that saw no key is zeros, as on the CPU
     for (int64_t d = threadIdx.x; d < a.Dv; d += blockDim.x) {
       float o = 0.f;
-      if (M != -INFINITY)
-        for (int s = 0; s < splits; ++s) {
-          const float ms = __ldcg(mr + 2 * s);
-          if (ms != -INFINITY) o += __ldcg(acc_out + (row * splits + s) * a.Dv + d) * expf(ms - M);
-        }
+#pragma unroll 4
+      for (int s = 0; s < nact; ++s)
+        if (wts[s] != 0.f) o += __ldcg(acc_out + (row * splits + s) * a.Dv + d) * wts[s];
       a.out[row * a.Dv + d] = o * inv;
     }
+    __syncthreads();  // wts[] is rewritten for the next row
   }
   if (threadIdx.x == 0) e.counters[blockIdx.x] = 0;  // ready for the next launch
 }
@@ -229,6 +238,7 @@ DecodeAttentionPlan plan_attention_decode(const AttentionArgs& a, int multiproce
   int64_t blocks = (2 * int64_t(multiprocessors) + groups - 1) / groups;
   const int64_t useful = (max_keys + kMinKeys * kWarps - 1) / (kMinKeys * kWarps);
   if (blocks > useful) blocks = useful;
+  if (blocks > kMaxSplits / kWarps) blocks = kMaxSplits / kWarps;
   if (blocks < 1) blocks = 1;
   p.splits = int(blocks * kWarps);
   const int64_t all_rows = a.B * a.Tq * a.Hq;
