@@ -39,39 +39,64 @@ void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t k0, 
   });
 }
 
+#if RLX_AVX2
+// Stores the 8×8 block r[j] (row j, columns k..k+7) transposed: Bp[(k + c) * 16 + 8g + j].
+inline void store_transposed_8x8(const __m256 r[8], float* Bp, int64_t k, int64_t g) {
+  // Interleave pairs, then quads, then 128-bit halves.
+  __m256 t[8];
+  for (int j = 0; j < 4; ++j) {
+    t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
+    t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
+  }
+  __m256 u[8];
+  for (int j = 0; j < 2; ++j) {
+    u[4 * j + 0] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
+    u[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
+    u[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
+    u[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    _mm256_storeu_ps(Bp + (k + j) * kNR + g * 8, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
+    _mm256_storeu_ps(Bp + (k + j + 4) * kNR + g * 8, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+  }
+}
+#endif
+
 // Bp[k][r] = rows[r * K + k] for a strip of kNR rows (rows past `valid` are zero).
 void pack_strip(const float* rows, int64_t valid, int64_t K, float* Bp) {
   int64_t k = 0;
 #if RLX_AVX2
-  if (valid == kNR) {
+  if (valid == kNR)
     for (; k + 8 <= K; k += 8)
       for (int64_t g = 0; g < 2; ++g) {
         __m256 r[8];
         for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(rows + (g * 8 + j) * K + k);
-        // 8×8 transpose: interleave pairs, then quads, then 128-bit halves.
-        __m256 t[8];
-        for (int j = 0; j < 4; ++j) {
-          t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
-          t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
-        }
-        __m256 u[8];
-        for (int j = 0; j < 2; ++j) {
-          u[4 * j + 0] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
-          u[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
-          u[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
-          u[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
-        }
-        for (int j = 0; j < 4; ++j) {
-          _mm256_storeu_ps(Bp + (k + j) * kNR + g * 8,
-                           _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
-          _mm256_storeu_ps(Bp + (k + j + 4) * kNR + g * 8,
-                           _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
-        }
+        store_transposed_8x8(r, Bp, k, g);
       }
-  }
 #endif
   for (; k < K; ++k)
     for (int64_t r = 0; r < kNR; ++r) Bp[k * kNR + r] = r < valid ? rows[r * K + k] : 0.f;
+}
+
+// The same straight from F16 weight rows (`stride` elements apart), converting in registers:
+// a full strip skips the float rows buffer. False when the strip is partial or kc is not a
+// multiple of 8 (the caller then converts rows and packs them).
+bool pack_strip_f16(const uint16_t* rows, int64_t stride, int64_t valid, int64_t kc, float* Bp) {
+#if RLX_AVX2
+  if (valid != kNR || kc % 8 != 0) return false;
+  for (int64_t k = 0; k < kc; k += 8)
+    for (int64_t g = 0; g < 2; ++g) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j)
+        r[j] = _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + (g * 8 + j) * stride + k)));
+      store_transposed_8x8(r, Bp, k, g);
+    }
+  return true;
+#else
+  (void)rows, (void)stride, (void)valid, (void)kc, (void)Bp;
+  return false;
+#endif
 }
 
 // c[i * ldc + j] (+)= sum_k a[k][i] * b[k][j] for a full 6×16 tile.
@@ -128,7 +153,7 @@ T& thread_scratch(size_t n) {
 
 void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
                  const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
-                 ThreadPool& pool) {
+                 ThreadPool& pool, const uint16_t* b_f16) {
   const int64_t panels = (M + kMR - 1) / kMR;
   const int64_t strips = (N + kNR - 1) / kNR;
   // Strips are handed out in chunks (about 4 per thread), so a thread that loses its core for
@@ -150,8 +175,10 @@ void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_
       if (buf.strip.size() < size_t(kNR * kKc)) buf.strip.resize(size_t(kNR * kKc));
       for (int64_t s = s0; s < s1; ++s) {
         const int64_t n0 = s * kNR, cols = std::min(kNR, N - n0);
-        load_b(n0, cols, k0, kc, buf.rows.data());
-        pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
+        if (!b_f16 || !pack_strip_f16(b_f16 + n0 * K + k0, K, cols, kc, buf.strip.data())) {
+          load_b(n0, cols, k0, kc, buf.rows.data());
+          pack_strip(buf.rows.data(), cols, kc, buf.strip.data());
+        }
         // The next strip is prefetched a few rows per activation panel: issued all at once,
         // the 16 rows x 8 lines overflow the core's miss buffers and most prefetches are
         // dropped (F16 weight loads stalled on DRAM for ~6% of prefill).

@@ -25,8 +25,10 @@ using ActivationRowLoader =
 
 // C[m * N + n] = sum_k A[m][k] * B[n][k] for m < M, n < N. Per block of 256 columns of K, the
 // activations are packed once (M x 256 floats, not M x K), then threads take strips of N.
+// b_f16: the same weights as contiguous F16 rows, when they are: full strips are then converted
+// and transposed in registers, without load_b's float rows.
 void gemm_f32_bt(const ActivationRowLoader& load_a, int64_t M, int64_t K, int64_t N,
                  const WeightRowLoader& load_b, const WeightRowPrefetch& prefetch_b, float* C,
-                 ThreadPool& pool);
+                 ThreadPool& pool, const uint16_t* b_f16 = nullptr);
 
 }  // namespace rlx::cpu

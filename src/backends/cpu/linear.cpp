@@ -67,7 +67,8 @@ void linear_gemm(const float* px, int64_t M, int64_t K, int64_t N, DType wt, con
           for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
         }
       },
-      py, pool);
+      py, pool,
+      wt == DType::F16 && row_bytes == 2 * K ? reinterpret_cast<const uint16_t*>(pw) : nullptr);
 }
 
 void k_linear(const KernelArgs& a) {

@@ -11,6 +11,27 @@ namespace {
 
 using ir::OpKind;
 
+// Sum of squares in double (as ggml does, so results match llama.cpp's), eight lanes at a
+// time: a single double accumulator is a 4-cycle dependency per element.
+double sum_squares(const float* x, int64_t n) {
+  int64_t i = 0;
+  double ss = 0;
+#if RLX_AVX2
+  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  for (; i + 8 <= n; i += 8) {
+    const __m256d lo = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+    const __m256d hi = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+    a0 = _mm256_fmadd_pd(lo, lo, a0);
+    a1 = _mm256_fmadd_pd(hi, hi, a1);
+  }
+  alignas(32) double t[4];
+  _mm256_store_pd(t, _mm256_add_pd(a0, a1));
+  ss = (t[0] + t[1]) + (t[2] + t[3]);
+#endif
+  for (; i < n; ++i) ss += double(x[i]) * x[i];
+  return ss;
+}
+
 void k_rms_norm(const KernelArgs& a) {
   const int64_t D = a.out.shape.back(), rows = a.out.numel() / D;
   const float* x = a.in[0].ptr<float>();
@@ -22,8 +43,7 @@ void k_rms_norm(const KernelArgs& a) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * D;
       float* yr = y + r * D;
-      double ss = 0;
-      for (int64_t i = 0; i < D; ++i) ss += double(xr[i]) * xr[i];
+      const double ss = sum_squares(xr, D);
       float scale = float(1.0 / std::sqrt(ss / double(D) + eps));
       if (w)
         for (int64_t i = 0; i < D; ++i) yr[i] = xr[i] * scale * (w[i] + off);
