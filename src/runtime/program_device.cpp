@@ -248,7 +248,8 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
         const ir::Node& n = g.nodes[size_t(steps_[l.first])];
         std::string k = ir::op_name(n.op);
         const TensorView out = dview(steps_[l.first]);
-        if (n.op == ir::OpKind::Linear) k += std::string(" ") + dtype_name(dview(n.inputs[1]).dtype);
+        if (n.op == ir::OpKind::Linear)
+          k += std::string(" ") + dtype_name(dview(n.inputs[1]).dtype);
         const int64_t last = out.rank() ? out.shape.back() : 1;
         k += last > 0 && out.numel() / last <= 64 ? " (small)" : "";
         if (l.count > 1) k += " +" + std::to_string(l.count - 1);
