@@ -1,7 +1,9 @@
 # Compiler flags shared by every rlx target (applied through rlx_set_target_options).
 add_library(rlx_compile_options INTERFACE)
 target_compile_options(rlx_compile_options INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  # -Wundef: a feature macro tested in a file that never defined it (RLX_AVX2 without simd.h)
+  # silently compiled the scalar fallback of SiLU for a session.
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wundef>
   # nvcc takes host-compiler warnings through -Xcompiler.
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra,-Wno-unused-parameter>
   # Paths in __FILE__ relative to the source tree: reproducible objects, ccache hits across clones.
