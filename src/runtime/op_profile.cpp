@@ -11,6 +11,8 @@ namespace rlx {
 namespace {
 
 struct Totals {
+  explicit Totals(const char* w) : what(w) {}
+  const char* what;
   std::mutex mu;
   std::map<std::string, std::pair<int64_t, double>> by_key;  // calls, seconds
 
@@ -22,36 +24,37 @@ struct Totals {
               [](auto& a, auto& b) { return a.second.second > b.second.second; });
     double total = 0;
     for (auto& r : rows) total += r.second.second;
-    std::fprintf(stderr, "\nRLX_PROFILE: %.3f s in CPU kernels\n%-28s %10s %12s %7s\n", total, "op",
-                 "calls", "ms", "%");
+    std::fprintf(stderr, "\nRLX profile: %.3f s in %s\n%-32s %10s %12s %7s %10s\n", total, what,
+                 "op", "calls", "ms", "%", "us/call");
     for (auto& [key, v] : rows)
-      std::fprintf(stderr, "%-28s %10lld %12.2f %6.1f%%\n", key.c_str(),
+      std::fprintf(stderr, "%-32s %10lld %12.2f %6.1f%% %10.2f\n", key.c_str(),
                    static_cast<long long>(v.first), v.second * 1e3,
-                   total > 0 ? 100.0 * v.second / total : 0.0);
+                   total > 0 ? 100.0 * v.second / total : 0.0, 1e6 * v.second / double(v.first));
   }
 };
 
-Totals& totals() {
-  static Totals t;
-  return t;
+Totals& totals(OpProfile::Table t) {
+  static Totals cpu("CPU kernels"), cuda("CUDA launches");
+  return t == OpProfile::Table::Cpu ? cpu : cuda;
 }
 
 }  // namespace
 
-bool OpProfile::enabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("RLX_PROFILE");
+bool OpProfile::enabled(Table t) {
+  auto on = [](const char* var) {
+    const char* e = std::getenv(var);
     return e && *e && std::string(e) != "0";
-  }();
-  return on;
+  };
+  static const bool cpu = on("RLX_PROFILE"), cuda = on("RLX_CUDA_PROFILE");
+  return t == Table::Cpu ? cpu : cuda;
 }
 
-void OpProfile::add(const std::string& key, std::chrono::steady_clock::duration d) {
-  Totals& t = totals();
-  std::lock_guard<std::mutex> lk(t.mu);
-  auto& v = t.by_key[key];
+void OpProfile::add(Table t, const std::string& key, double seconds) {
+  Totals& s = totals(t);
+  std::lock_guard<std::mutex> lk(s.mu);
+  auto& v = s.by_key[key];
   v.first += 1;
-  v.second += std::chrono::duration<double>(d).count();
+  v.second += seconds;
 }
 
 }  // namespace rlx

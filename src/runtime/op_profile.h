@@ -1,16 +1,16 @@
-// RLX_PROFILE=1: wall time per op kind (and weight type for Linear) across every CPU program
-// run of the process, printed to stderr at exit, largest first. Off by default; when off, a
-// step costs one branch.
+// Time per op kind across every program run of the process, printed to stderr at exit,
+// largest first: RLX_PROFILE=1 for CPU kernels (wall time), RLX_CUDA_PROFILE=1 for CUDA
+// launches (event time). Off by default; when off, a step costs one branch.
 #pragma once
-#include <chrono>
 #include <string>
 
 namespace rlx {
 
 class OpProfile {
  public:
-  static bool enabled();
-  static void add(const std::string& key, std::chrono::steady_clock::duration d);
+  enum class Table { Cpu, Cuda };
+  static bool enabled(Table t);
+  static void add(Table t, const std::string& key, double seconds);
 };
 
 }  // namespace rlx

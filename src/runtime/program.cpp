@@ -297,13 +297,14 @@ std::map<std::string, Tensor> Program::run(const std::map<std::string, TensorVie
     ins.clear();
     for (ValueId x : n.inputs) ins.push_back(view_of(x, bases));
     TensorView out = view_of(v, bases);
-    if (!OpProfile::enabled()) {
+    if (!OpProfile::enabled(OpProfile::Table::Cpu)) {
       reg.find(n.op)(cpu::KernelArgs{n, ins, out, *pool_});
       continue;
     }
     const auto t0 = std::chrono::steady_clock::now();
     reg.find(n.op)(cpu::KernelArgs{n, ins, out, *pool_});
-    OpProfile::add(profile_key(n, ins), std::chrono::steady_clock::now() - t0);
+    OpProfile::add(OpProfile::Table::Cpu, profile_key(n, ins),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::map<std::string, Tensor> outs;
   for (auto& [name, v] : g.outputs) outs[name] = contiguous_copy(view_of(v, bases));

@@ -8,12 +8,10 @@
 #include "rlx/core/log.h"
 #include "rlx/runtime/program.h"
 #include "runtime/device_state.h"
+#include "runtime/op_profile.h"
 
 #ifdef RLX_HAS_CUDA
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
+#include <string>
 #include <vector>
 
 #include "backends/cuda/check.h"
@@ -57,36 +55,6 @@ struct Program::DeviceState {
     if (staging) cudaFreeHost(staging);
   }
 };
-
-namespace {
-
-// RLX_CUDA_PROFILE=1: every kernel is timed with CUDA events; the totals per op (Linear per
-// weight type; "small" = at most 64 output rows, i.e. decode) are printed to stderr at exit.
-struct KernelProfile {
-  std::mutex mu;
-  std::map<std::string, std::pair<double, int64_t>> ms;  // total ms, calls
-  ~KernelProfile() {
-    if (ms.empty()) return;
-    std::vector<std::pair<std::string, std::pair<double, int64_t>>> v(ms.begin(), ms.end());
-    std::sort(v.begin(), v.end(),
-              [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
-    double total = 0;
-    for (auto& e : v) total += e.second.first;
-    std::fprintf(stderr, "rlx: CUDA kernel time by op (total %.2f ms)\n", total);
-    for (auto& [k, t] : v)
-      std::fprintf(stderr, "  %-32s %10.3f ms %5.1f%% %8lld calls %8.2f us/call\n", k.c_str(),
-                   t.first, 100 * t.first / total, static_cast<long long>(t.second),
-                   1e3 * t.first / double(t.second));
-  }
-};
-
-KernelProfile* kernel_profile() {
-  static const bool on = std::getenv("RLX_CUDA_PROFILE") != nullptr;
-  static KernelProfile p;
-  return on ? &p : nullptr;
-}
-
-}  // namespace
 
 void Program::require_device(const Device& device) {
   RLX_CHECK(device.kind == Device::Kind::Cuda, "device {} is not supported", device.str());
@@ -227,7 +195,7 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   };
   const auto& reg = cuda::cuda_kernels();
   // RLX_CUDA_PROFILE: launches are timed one by one with events (no graph replay).
-  KernelProfile* prof = kernel_profile();
+  const bool prof = OpProfile::enabled(OpProfile::Table::Cuda);
   std::vector<cudaEvent_t> ev;
   std::vector<std::string> names;
   auto overlap = [](const TensorView& a, const TensorView& b) {
@@ -376,12 +344,10 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   d.last_sig = std::move(sig);
   ctx.check_errors();  // synchronizes; throws for an out-of-range token or a full KV cache
   if (prof) {
-    std::lock_guard<std::mutex> lock(prof->mu);
     for (size_t i = 0; i < names.size(); ++i) {
       float ms = 0;
       cudaEventElapsedTime(&ms, ev[2 * i], ev[2 * i + 1]);
-      auto& t = prof->ms[names[i]];
-      t.first += ms, t.second += 1;
+      OpProfile::add(OpProfile::Table::Cuda, names[i], ms * 1e-3);
       cudaEventDestroy(ev[2 * i]);
       cudaEventDestroy(ev[2 * i + 1]);
     }

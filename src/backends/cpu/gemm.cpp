@@ -41,24 +41,9 @@ void pack_activations(const ActivationRowLoader& load_a, int64_t M, int64_t k0, 
 
 #if RLX_AVX2
 // Stores the 8×8 block r[j] (row j, columns k..k+7) transposed: Bp[(k + c) * 16 + 8g + j].
-inline void store_transposed_8x8(const __m256 r[8], float* Bp, int64_t k, int64_t g) {
-  // Interleave pairs, then quads, then 128-bit halves.
-  __m256 t[8];
-  for (int j = 0; j < 4; ++j) {
-    t[2 * j] = _mm256_unpacklo_ps(r[2 * j], r[2 * j + 1]);
-    t[2 * j + 1] = _mm256_unpackhi_ps(r[2 * j], r[2 * j + 1]);
-  }
-  __m256 u[8];
-  for (int j = 0; j < 2; ++j) {
-    u[4 * j + 0] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
-    u[4 * j + 1] = _mm256_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
-    u[4 * j + 2] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
-    u[4 * j + 3] = _mm256_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
-  }
-  for (int j = 0; j < 4; ++j) {
-    _mm256_storeu_ps(Bp + (k + j) * kNR + g * 8, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
-    _mm256_storeu_ps(Bp + (k + j + 4) * kNR + g * 8, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
-  }
+inline void store_transposed_8x8(__m256 r[8], float* Bp, int64_t k, int64_t g) {
+  transpose8(r);
+  for (int c = 0; c < 8; ++c) _mm256_storeu_ps(Bp + (k + c) * kNR + g * 8, r[c]);
 }
 #endif
 
