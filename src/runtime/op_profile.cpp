@@ -34,8 +34,8 @@ struct Totals {
 };
 
 Totals& totals(OpProfile::Table t) {
-  static Totals cpu("CPU kernels"), cuda("CUDA launches");
-  return t == OpProfile::Table::Cpu ? cpu : cuda;
+  static Totals cpu("CPU kernels"), cuda("CUDA launches"), runs("CUDA program runs");
+  return t == OpProfile::Table::Cpu ? cpu : (t == OpProfile::Table::Cuda ? cuda : runs);
 }
 
 }  // namespace
@@ -45,8 +45,9 @@ bool OpProfile::enabled(Table t) {
     const char* e = std::getenv(var);
     return e && *e && std::string(e) != "0";
   };
-  static const bool cpu = on("RLX_PROFILE"), cuda = on("RLX_CUDA_PROFILE");
-  return t == Table::Cpu ? cpu : cuda;
+  static const bool cpu = on("RLX_PROFILE"), cuda = on("RLX_CUDA_PROFILE"),
+                    runs = on("RLX_CUDA_RUN_TIMING");
+  return t == Table::Cpu ? cpu : (t == Table::Cuda ? cuda : runs);
 }
 
 void OpProfile::add(Table t, const std::string& key, double seconds) {

@@ -2,6 +2,7 @@
 // arena), executed with device kernels. Parameters come from the context's weight cache
 // (uploaded once, shared between programs), inputs are uploaded into a per-program buffer,
 // States live in device mirrors, outputs are downloaded into host tensors.
+#include <chrono>
 #include <cstring>
 
 #include "rlx/core/error.h"
@@ -49,8 +50,11 @@ struct Program::DeviceState {
   std::vector<uintptr_t> last_sig, graph_sig;
   cudaGraphExec_t graph = nullptr;
   bool graph_failed = false;  // capture did not work for this program: plain launches
+  cudaEvent_t run_ev[2] = {nullptr, nullptr};  // RLX_CUDA_RUN_TIMING: around the launches
 
   ~DeviceState() {
+    for (cudaEvent_t e : run_ev)
+      if (e) cudaEventDestroy(e);
     if (graph) cudaGraphExecDestroy(graph);
     if (staging) cudaFreeHost(staging);
   }
@@ -167,6 +171,11 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   DeviceState& d = *device_;
   cuda::Context& ctx = *d.ctx;
   ctx.activate();
+  using Clock = std::chrono::steady_clock;
+  const bool timing = OpProfile::enabled(OpProfile::Table::CudaRuns);
+  const Clock::time_point t_enter = timing ? Clock::now() : Clock::time_point{};
+  if (timing && !d.run_ev[0])
+    for (cudaEvent_t& e : d.run_ev) RLX_CUDA_CHECK(cudaEventCreate(&e));
   char* in_base = static_cast<char*>(d.inputs.data());
   int64_t in_bytes = 0;
   for (auto& [name, v] : g.inputs) {
@@ -294,6 +303,9 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
     d.graph = nullptr;
     d.graph_sig.clear();
   }
+  const Clock::time_point t_launch = timing ? Clock::now() : Clock::time_point{};
+  if (timing) RLX_CUDA_CHECK(cudaEventRecord(d.run_ev[0], ctx.stream()));
+  const bool replay = d.graph != nullptr;
   if (d.graph) {
     RLX_CUDA_CHECK(cudaGraphLaunch(d.graph, ctx.stream()));
     ctx.note_graph_launch();
@@ -304,6 +316,8 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   } else {
     launch_all();
   }
+  if (timing) RLX_CUDA_CHECK(cudaEventRecord(d.run_ev[1], ctx.stream()));
+  const Clock::time_point t_issued = timing ? Clock::now() : Clock::time_point{};
 
   auto contiguous_on_device = [&](const TensorView& src, int64_t nbytes) -> const void* {
     if (src.is_contiguous()) return src.data;
@@ -343,6 +357,7 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   sig[bases.size()] = uintptr_t(ctx.scratch_epoch());
   d.last_sig = std::move(sig);
   ctx.check_errors();  // synchronizes; throws for an out-of-range token or a full KV cache
+  const Clock::time_point t_synced = timing ? Clock::now() : Clock::time_point{};
   if (prof) {
     for (size_t i = 0; i < names.size(); ++i) {
       float ms = 0;
@@ -362,6 +377,22 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
       cuda::download(ctx, p.t.data(), from, p.t.nbytes());
     }
     outs[p.name] = std::move(p.t);
+  }
+  if (timing) {
+    float gpu_ms = 0;
+    RLX_CUDA_CHECK(cudaEventElapsedTime(&gpu_ms, d.run_ev[0], d.run_ev[1]));
+    const std::string key = std::to_string(steps_.size()) + " steps" + (replay ? ", graph" : "");
+    auto secs = [](Clock::time_point a, Clock::time_point b) {
+      return std::chrono::duration<double>(b - a).count();
+    };
+    OpProfile::add(OpProfile::Table::CudaRuns, key + ": host before launch",
+                   secs(t_enter, t_launch));
+    OpProfile::add(OpProfile::Table::CudaRuns, key + ": host launching", secs(t_launch, t_issued));
+    OpProfile::add(OpProfile::Table::CudaRuns, key + ": GPU (events)", gpu_ms * 1e-3);
+    OpProfile::add(OpProfile::Table::CudaRuns, key + ": issued to synced",
+                   secs(t_issued, t_synced));
+    OpProfile::add(OpProfile::Table::CudaRuns, key + ": host after sync",
+                   secs(t_synced, Clock::now()));
   }
   return outs;
 }
