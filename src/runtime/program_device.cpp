@@ -12,6 +12,7 @@
 #include "runtime/op_profile.h"
 
 #ifdef RLX_HAS_CUDA
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,19 @@ struct Program::DeviceState {
   std::vector<DType> storage;  // per value: the dtype its root holds on the device
   // The steps grouped into launches: a fused kind runs `count` consecutive steps in one kernel
   // when their operands fit at run time (one by one otherwise).
-  enum class Fuse : uint8_t { None, Linears, SiluMul, AddRmsNorm, RmsNormRope, QkNormRope };
+  enum class Fuse : uint8_t {
+    None,
+    Linears,
+    NormLinears,
+    Glu,
+    NormGlu,
+    LinearAdd,
+    SiluMul,
+    AddRmsNorm,
+    RmsNormRope,
+    QkNormRope,
+    RopePair
+  };
   struct Launch {
     size_t first;
     int count;
@@ -67,59 +80,125 @@ void Program::require_device(const Device& device) {
 
 namespace {
 
-// Groups consecutive steps that one fused kernel can run (see backends/cuda/fusion.cpp):
-// linears reading the same x with 16-bit weights (q/k/v, gate/up), silu(gate) · up when the
-// SiLU result has no other use, a residual
-// add followed by the RMSNorm of its sum, and an RMSNorm whose only use is a RoPE (QK-norm: also
-// norm q, norm k, rope q, rope k).
+// Groups consecutive steps that one fused kernel can run (see backends/cuda/fusion.cpp). With
+// weights the decode linear kernel reads (16-bit or natively quantized): an RMSNorm and the
+// linears of its output (q/k/v, lm_head), linears of one input, those with gate and up followed
+// by SiLU(gate) · up, a linear plus the residual Add. Otherwise: SiLU·up, a
+// residual Add and the RMSNorm of its sum, an RMSNorm whose only use is a RoPE (QK-norm; also
+// norm q, norm k, rope q, rope k), two RoPEs of the same positions (q and k). Whether the
+// operands fit is checked at launch; a group that does not runs step by step.
 template <typename State>
 void group_steps(const ir::Graph& g, const std::vector<ir::ValueId>& steps,
                  const std::vector<ir::ValueId>& root, State& d) {
   using ir::OpKind;
   using Fuse = typename State::Fuse;
+  // Uses of each buffer by the steps (views count as uses of their root) and the outputs.
   std::vector<int> uses(g.nodes.size(), 0);
-  for (const ir::Node& n : g.nodes)
-    for (ir::ValueId x : n.inputs) ++uses[size_t(x)];
-  for (auto& [name, v] : g.outputs) uses[size_t(v)] += 2;  // an output is always written
-  auto half_weight = [&](const ir::Node& n) {
-    const DType t = d.storage[size_t(root[size_t(n.inputs[1])])];
-    return t == DType::F16 || t == DType::BF16 ? t : DType::F32;
+  for (ir::ValueId s : steps)
+    for (ir::ValueId x : g.nodes[size_t(s)].inputs) ++uses[size_t(root[size_t(x)])];
+  for (auto& [name, v] : g.outputs) uses[size_t(root[size_t(v)])] += 2;  // always written
+  auto node = [&](size_t i) -> const ir::Node* {
+    return i < steps.size() ? &g.nodes[size_t(steps[i])] : nullptr;
+  };
+  auto is = [&](size_t i, OpKind op) { return node(i) && node(i)->op == op; };
+  auto input_of = [&](size_t i, ir::ValueId v) {  // step i reads v (directly)
+    for (ir::ValueId x : node(i)->inputs)
+      if (x == v) return true;
+    return false;
+  };
+  auto decode_weight = [&](size_t i) {  // a linear the decode linear kernel can take
+    if (!is(i, OpKind::Linear)) return false;
+    const DType t = d.storage[size_t(root[size_t(node(i)->inputs[1])])];
+    return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q8_0 ||
+           t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+  };
+  // Consecutive decode linears from step i whose input is a view of `in` (at most kGemvMaxParts).
+  auto linears_from = [&](size_t i, ir::ValueId in) {
+    int n = 0;
+    while (n < cuda::kGemvMaxParts && decode_weight(i + size_t(n)) &&
+           root[size_t(node(i + size_t(n))->inputs[0])] == in)
+      ++n;
+    return n;
   };
   d.launches.clear();
   for (size_t i = 0; i < steps.size();) {
     const ir::ValueId v = steps[i];
-    const ir::Node& n = g.nodes[size_t(v)];
-    const ir::Node* next = i + 1 < steps.size() ? &g.nodes[size_t(steps[i + 1])] : nullptr;
+    const ir::Node& n = *node(i);
     int count = 1;
     Fuse kind = Fuse::None;
-    if (n.op == OpKind::Linear && half_weight(n) != DType::F32) {
-      while (count < cuda::kGemvMaxParts && i + size_t(count) < steps.size()) {
-        const ir::Node& m = g.nodes[size_t(steps[i + size_t(count)])];
-        if (m.op != OpKind::Linear || m.inputs[0] != n.inputs[0] ||
-            half_weight(m) != half_weight(n))
-          break;
-        ++count;
-      }
-      if (count > 1) kind = Fuse::Linears;
-    } else if (n.op == OpKind::Silu && next && next->op == OpKind::Mul && uses[size_t(v)] == 1 &&
-               (next->inputs[0] == v || next->inputs[1] == v)) {
+    int c = 0;
+    // Gate and up linears at steps j, j + 1, then SiLU(gate) and its product with up.
+    auto glu_at = [&](size_t j) {
+      return is(j + 2, OpKind::Silu) && is(j + 3, OpKind::Mul) &&
+             node(j + 2)->inputs[0] == steps[j] && uses[size_t(steps[j])] == 1 &&
+             input_of(j + 3, steps[j + 2]) && input_of(j + 3, steps[j + 1]) &&
+             uses[size_t(steps[j + 2])] == 1 && uses[size_t(steps[j + 1])] == 1;
+    };
+    if (n.op == OpKind::RmsNorm && (c = linears_from(i + 1, v)) > 0 && uses[size_t(v)] == c) {
+      count = 1 + c, kind = Fuse::NormLinears;
+      if (c == 2 && glu_at(i + 1)) count = 5, kind = Fuse::NormGlu;
+    } else if (decode_weight(i) && (c = linears_from(i, root[size_t(n.inputs[0])])) > 1) {
+      count = c, kind = Fuse::Linears;
+      if (c == 2 && glu_at(i)) count = 4, kind = Fuse::Glu;
+    } else if (decode_weight(i) && is(i + 1, OpKind::Add) && input_of(i + 1, v) &&
+               uses[size_t(v)] == 1) {
+      count = 2, kind = Fuse::LinearAdd;
+    } else if (n.op == OpKind::Silu && is(i + 1, OpKind::Mul) && input_of(i + 1, v) &&
+               uses[size_t(v)] == 1) {
       count = 2, kind = Fuse::SiluMul;
-    } else if (n.op == OpKind::RmsNorm && i + 3 < steps.size() && next->op == OpKind::RmsNorm &&
-               g.nodes[size_t(steps[i + 2])].op == OpKind::Rope &&
-               g.nodes[size_t(steps[i + 3])].op == OpKind::Rope &&
-               g.nodes[size_t(steps[i + 2])].inputs[0] == v &&
-               g.nodes[size_t(steps[i + 3])].inputs[0] == steps[i + 1] && uses[size_t(v)] == 1 &&
+    } else if (n.op == OpKind::RmsNorm && is(i + 1, OpKind::RmsNorm) && is(i + 2, OpKind::Rope) &&
+               is(i + 3, OpKind::Rope) && node(i + 2)->inputs[0] == v &&
+               node(i + 3)->inputs[0] == steps[i + 1] && uses[size_t(v)] == 1 &&
                uses[size_t(steps[i + 1])] == 1) {
       count = 4, kind = Fuse::QkNormRope;  // norm q, norm k, rope q, rope k
-    } else if (n.op == OpKind::RmsNorm && next && next->op == OpKind::Rope &&
-               uses[size_t(v)] == 1 && next->inputs[0] == v) {
+    } else if (n.op == OpKind::RmsNorm && is(i + 1, OpKind::Rope) && uses[size_t(v)] == 1 &&
+               node(i + 1)->inputs[0] == v) {
       count = 2, kind = Fuse::RmsNormRope;
-    } else if (n.op == OpKind::Add && next && next->op == OpKind::RmsNorm && next->inputs[0] == v) {
+    } else if (n.op == OpKind::Add && is(i + 1, OpKind::RmsNorm) && node(i + 1)->inputs[0] == v) {
       count = 2, kind = Fuse::AddRmsNorm;
+    } else if (n.op == OpKind::Rope && is(i + 1, OpKind::Rope) &&
+               node(i + 1)->inputs[1] == n.inputs[1] && node(i + 1)->inputs[2] == n.inputs[2]) {
+      count = 2, kind = Fuse::RopePair;
     }
     d.launches.push_back({i, count, kind});
     i += size_t(count);
   }
+}
+
+// Runs a group with its fused kernel; the number of leading steps done (0 when the operands do
+// not fit: the caller runs the rest one by one).
+template <typename Fuse>
+size_t run_fused(Fuse kind, std::span<const cuda::KernelArgs> a) {
+  const cuda::KernelArgs* none[2] = {nullptr, nullptr};
+  switch (kind) {
+    case Fuse::Linears:
+      return cuda::fused_linears(a) ? a.size() : 0;
+    case Fuse::NormLinears:
+      return cuda::fused_norm_linears(a[0], a.subspan(1)) ? a.size() : 0;
+    case Fuse::Glu:
+      return cuda::fused_glu_linears(nullptr, a.subspan(0, 2), a[2], a[3]) ? a.size() : 0;
+    case Fuse::NormGlu:
+      return cuda::fused_glu_linears(&a[0], a.subspan(1, 2), a[3], a[4]) ? a.size() : 0;
+    case Fuse::LinearAdd:
+      return cuda::fused_linear_add(a[0], a[1]) ? 2 : 0;
+    case Fuse::SiluMul:
+      return cuda::fused_silu_mul(a[0], a[1]) ? 2 : 0;
+    case Fuse::AddRmsNorm:
+      return cuda::fused_add_rms_norm(a[0], a[1]) ? 2 : 0;
+    case Fuse::RmsNormRope: {
+      const cuda::KernelArgs* norm[1] = {&a[0]};
+      return cuda::fused_norm_rope(norm, a.subspan(1, 1)) ? 2 : 0;
+    }
+    case Fuse::QkNormRope: {  // norm q, norm k, rope q, rope k
+      const cuda::KernelArgs* norms[2] = {&a[0], &a[1]};
+      return cuda::fused_norm_rope(norms, a.subspan(2, 2)) ? 4 : 0;
+    }
+    case Fuse::RopePair:
+      return cuda::fused_norm_rope(none, a.subspan(0, 2)) ? 2 : 0;
+    case Fuse::None:
+      break;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -207,14 +286,9 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
   const bool prof = OpProfile::enabled(OpProfile::Table::Cuda);
   std::vector<cudaEvent_t> ev;
   std::vector<std::string> names;
-  auto overlap = [](const TensorView& a, const TensorView& b) {
-    const char *a0 = static_cast<const char*>(a.data), *b0 = static_cast<const char*>(b.data);
-    return a0 < b0 + b.nbytes() && b0 < a0 + a.nbytes();
-  };
   auto launch_all = [&] {
-    using Fuse = DeviceState::Fuse;
-    constexpr int kMaxGroup = 4;  // the longest group (norm q, norm k, rope q, rope k)
-    static_assert(kMaxGroup >= cuda::kGemvMaxParts);
+    constexpr int kMaxGroup = 5;  // the longest group: norm, gate, up, silu, mul
+    static_assert(kMaxGroup >= cuda::kGemvMaxParts + 1);
     std::vector<TensorView> ins[kMaxGroup];
     TensorView outs[kMaxGroup];
     std::vector<cuda::KernelArgs> args;
@@ -245,21 +319,9 @@ std::map<std::string, Tensor> Program::run_device(std::vector<void*>& bases) {
         outs[k] = dview(v);
         args.push_back(cuda::KernelArgs{n, ins[k], outs[k], ctx});
       }
-      bool done = false;
-      if (fuse && l.kind == Fuse::Linears) done = cuda::fused_linears(args);
-      if (fuse && l.kind == Fuse::SiluMul) done = cuda::fused_silu_mul(args[0], args[1]);
-      if (fuse && l.kind == Fuse::AddRmsNorm) done = cuda::fused_add_rms_norm(args[0], args[1]);
-      if (fuse && l.kind == Fuse::RmsNormRope) done = cuda::fused_rms_norm_rope(args[0], args[1]);
-      if (fuse && l.kind == Fuse::QkNormRope && !overlap(args[2].out, args[1].in[0]) &&
-          cuda::fused_rms_norm_rope(args[0], args[2], false) &&
-          cuda::fused_rms_norm_rope(args[1], args[3], false)) {
-        // rope q is written before the k norm reads k: their buffers must not overlap.
-        cuda::fused_rms_norm_rope(args[0], args[2]);
-        cuda::fused_rms_norm_rope(args[1], args[3]);
-        done = true;
-      }
-      if (!done)
-        for (const cuda::KernelArgs& a : args) reg.find(a.node.op)(a);
+      // Steps the fused kernel ran; the rest run one by one.
+      const size_t done = fuse ? run_fused(l.kind, std::span<const cuda::KernelArgs>(args)) : 0;
+      for (size_t k = done; k < args.size(); ++k) reg.find(args[k].node.op)(args[k]);
       if (prof) cudaEventRecord(ev.back(), ctx.stream());
     }
   };

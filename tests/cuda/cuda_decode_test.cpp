@@ -141,7 +141,8 @@ TEST(CudaDecode, HalfMatrixVectorMatchesCpu) {
   for (bool fast : {true, false}) {
     CudaModes modes(fast, true);
     for (C c : {C{1, 1000, 1024, false}, C{1, 37, 72, true}, C{2, 301, 520, false},
-                C{3, 64, 2048, true}, C{4, 129, 136, false}, C{1, 50, 60, false}}) {
+                C{3, 64, 2048, true}, C{4, 129, 136, false}, C{1, 50, 60, false},
+                C{8, 200, 264, true}, C{6, 33, 4096, false}}) {
       Tensor x = random_tensor({1, c.M, c.K}, 90), w = random_tensor({c.N, c.K}, 91),
              b = random_tensor({c.N}, 92);
       for (DType t : {DType::F16, DType::BF16}) {
@@ -179,49 +180,60 @@ TEST(CudaDecode, FusedAddRmsNormMatchesCpu) {
   }
 }
 
-// A decode-like layer (every fused pattern: q/k/v and gate/up linears sharing x, QK-norm +
-// RoPE, cached attention, residual add + RMSNorm, SiLU · up) run step by step on the CPU and on
-// CUDA plain, fast, and fast with graph replay: all match the CPU, and replay is bit-identical
-// to the same kernels launched one by one.
-TEST(CudaDecode, FusedLayerAndGraphReplay) {
-  RLX_REQUIRE_CUDA_DEVICE();
-  const int64_t S = 64, H = 64, Hq = 4, Hkv = 2, D = 16, F = 96;
-  ir::Graph g;
-  GraphBuilder b(g);
-  Value x = b.input("x", DType::F32, {1, 1, H});
-  Value pos = b.input("pos", DType::I32, {1});
-  Value kp = b.input("kv_pos", DType::I32, {1});
+// Weight types of a decode-like layer's linears.
+struct LayerTypes {
+  DType q, k, v, o, gate_up, down;
+  int64_t H, Hq, Hkv, D, F;
+  DType cache = DType::F16;
+};
+
+// A decode-like layer (every fused pattern: RMSNorm + q/k/v linears, QK-norm + RoPE of q and
+// k, cached attention, o-proj + residual add, RMSNorm + gate/up, SiLU · up + down-proj +
+// residual add) run step by step on the CPU (quantized weights via to_f32) and on CUDA plain, fast,
+// and fast with graph replay: all match the CPU, and replay is bit-identical to the same
+// kernels launched one by one.
+void check_decode_layer(const LayerTypes& lt) {
+  const int64_t S = 64, H = lt.H, Hq = lt.Hq, Hkv = lt.Hkv, D = lt.D, F = lt.F;
   std::vector<Tensor> keep;
-  uint32_t seed = 100;
-  auto weight = [&](int64_t n, int64_t k, DType t) {
-    keep.push_back(converted(random_tensor({n, k}, seed++, -0.3f, 0.3f), t));
-    return b.param(fmt::format("w{}", seed), keep.back().view());
+  // The graph for the CPU (reference: quantized weights as F32 via to_f32) or for CUDA.
+  auto build = [&](ir::Graph& g, bool reference) {
+    GraphBuilder b(g);
+    Value x = b.input("x", DType::F32, {1, 1, H});
+    Value pos = b.input("pos", DType::I32, {1});
+    Value kp = b.input("kv_pos", DType::I32, {1});
+    uint32_t seed = 100;
+    auto weight = [&](int64_t n, int64_t k, DType t) {
+      Tensor w = converted(random_tensor({n, k}, seed++, -0.3f, 0.3f), t);
+      keep.push_back(reference && is_quantized(t) ? to_f32(w.view()) : w);
+      return b.param(fmt::format("w{}", seed), keep.back().view());
+    };
+    auto vec = [&](int64_t n, float lo, float hi) {
+      keep.push_back(random_tensor({n}, seed++, lo, hi));
+      return b.param(fmt::format("v{}", seed), keep.back().view());
+    };
+    Value h = b.rms_norm(x, vec(H, 0.5f, 1.5f), 1e-6f);
+    Value q =
+        b.reshape(b.linear(h, weight(Hq * D, H, lt.q), vec(Hq * D, -0.1f, 0.1f)), {1, 1, Hq, D});
+    Value k = b.reshape(b.linear(h, weight(Hkv * D, H, lt.k)), {1, 1, Hkv, D});
+    Value v = b.reshape(b.linear(h, weight(Hkv * D, H, lt.v)), {1, 1, Hkv, D});
+    Value inv = vec(D / 2, 0.01f, 1.f);
+    // As the decoder orders them: norm q, norm k, rope q, rope k.
+    Value nq = b.rms_norm(q, vec(D, 0.5f, 1.5f), 1e-6f),
+          nk = b.rms_norm(k, vec(D, 0.5f, 1.5f), 1e-6f);
+    q = b.rope(nq, pos, inv, ir::RopeStyle::NeoX, D);
+    k = b.rope(nk, pos, inv, ir::RopeStyle::NeoX, D);
+    Value kc = b.state("k.0", lt.cache, {1, Hkv, S, D});
+    Value vc = b.state("v.0", lt.cache, {1, Hkv, S, D});
+    GraphBuilder::AttentionOptions o;
+    o.scale = 0.25f;
+    Value att = b.reshape(b.attention_cached(q, k, v, kc, vc, kp, o), {1, 1, Hq * D});
+    Value x2 = b.add(x, b.linear(att, weight(H, Hq * D, lt.o)));
+    Value h2 = b.rms_norm(x2, vec(H, 0.5f, 1.5f), 1e-6f, true);
+    Value gate = b.linear(h2, weight(F, H, lt.gate_up)),
+          up = b.linear(h2, weight(F, H, lt.gate_up));
+    Value m = b.linear(b.mul(b.silu(gate), up), weight(H, F, lt.down));
+    b.output("y", b.add(x2, m));
   };
-  auto vec = [&](int64_t n, float lo, float hi) {
-    keep.push_back(random_tensor({n}, seed++, lo, hi));
-    return b.param(fmt::format("v{}", seed), keep.back().view());
-  };
-  Value h = b.rms_norm(x, vec(H, 0.5f, 1.5f), 1e-6f);
-  Value q = b.reshape(b.linear(h, weight(Hq * D, H, DType::F16), vec(Hq * D, -0.1f, 0.1f)),
-                      {1, 1, Hq, D});
-  Value k = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
-  Value v = b.reshape(b.linear(h, weight(Hkv * D, H, DType::F16)), {1, 1, Hkv, D});
-  Value inv = vec(D / 2, 0.01f, 1.f);
-  // As the decoder orders them: norm q, norm k, rope q, rope k.
-  Value nq = b.rms_norm(q, vec(D, 0.5f, 1.5f), 1e-6f),
-        nk = b.rms_norm(k, vec(D, 0.5f, 1.5f), 1e-6f);
-  q = b.rope(nq, pos, inv, ir::RopeStyle::NeoX, D);
-  k = b.rope(nk, pos, inv, ir::RopeStyle::NeoX, D);
-  Value kc = b.state("k.0", DType::F16, {1, Hkv, S, D});
-  Value vc = b.state("v.0", DType::F16, {1, Hkv, S, D});
-  GraphBuilder::AttentionOptions o;
-  o.scale = 0.25f;
-  Value att = b.reshape(b.attention_cached(q, k, v, kc, vc, kp, o), {1, 1, Hq * D});
-  Value x2 = b.add(x, b.linear(att, weight(H, Hq * D, DType::BF16)));
-  Value h2 = b.rms_norm(x2, vec(H, 0.5f, 1.5f), 1e-6f, true);
-  Value gate = b.linear(h2, weight(F, H, DType::F16)), up = b.linear(h2, weight(F, H, DType::F16));
-  Value m = b.linear(b.mul(b.silu(gate), up), weight(H, F, DType::F16));
-  b.output("y", b.add(x2, m));
 
   struct Mode {
     bool cuda, fast, graphs;
@@ -231,6 +243,8 @@ TEST(CudaDecode, FusedLayerAndGraphReplay) {
   std::vector<Tensor> runs[4];
   for (int mi = 0; mi < 4; ++mi) {
     const Mode md = modes[mi];
+    ir::Graph g;
+    build(g, !md.cuda);
     CompileOptions opt;
     opt.threads = 2;
     if (md.cuda) opt.device = Device::cuda(0);
@@ -238,8 +252,8 @@ TEST(CudaDecode, FusedLayerAndGraphReplay) {
     if (md.cuda) cm.emplace(md.fast, md.graphs);
     const uint64_t launches = md.cuda ? cm->ctx.graph_launches() : 0;
     Program p = Program::compile(g, opt);
-    Tensor kt = Tensor::zeros(DType::F16, {1, Hkv, S, D}),
-           vt = Tensor::zeros(DType::F16, {1, Hkv, S, D});
+    Tensor kt = Tensor::zeros(lt.cache, {1, Hkv, S, D}),
+           vt = Tensor::zeros(lt.cache, {1, Hkv, S, D});
     for (int32_t step = 0; step < 12; ++step) {
       Tensor xi = random_tensor({1, 1, H}, 200 + uint32_t(step)),
              pi = Tensor::empty(DType::I32, {1});
@@ -255,14 +269,33 @@ TEST(CudaDecode, FusedLayerAndGraphReplay) {
       EXPECT_EQ(cm->ctx.graph_launches() - launches, md.graphs ? 11u : 0u);
     }
   }
+  // 16-bit weights round the activations (CPU and CUDA alike). Quantized weights: the fast
+  // kernels multiply them with F32 activations, as the CPU reference does with their to_f32;
+  // the plain CUDA path goes through F16 (dequantized weights and rounded activations, cuBLAS).
+  const bool quantized = is_quantized(lt.q);
   for (size_t i = 0; i < runs[0].size(); ++i) {
     for (int mi = 1; mi < 4; ++mi) {
       Diff d = compare_tensors(runs[0][i], runs[mi][i], "decode layer");
-      EXPECT_LE(d.max_abs, 1e-4 + 1e-5 * d.max_ref) << "step " << i << ", mode " << mi;
+      const double rel = quantized && !modes[mi].fast ? 4e-3 : 1e-5;
+      EXPECT_LE(d.max_abs, 1e-4 + rel * d.max_ref) << "step " << i << ", mode " << mi;
     }
     Diff d = compare_tensors(runs[2][i], runs[3][i], "graph replay");
     EXPECT_EQ(d.max_abs, 0.0) << "step " << i;
   }
+}
+
+TEST(CudaDecode, FusedLayerAndGraphReplay) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  check_decode_layer(
+      {DType::F16, DType::F16, DType::F16, DType::BF16, DType::F16, DType::F16, 64, 4, 2, 16, 96});
+}
+
+// The same layer with natively quantized weights of mixed types in one launch (q/k/v as in
+// Q4_K_M files) on the decode linear kernel.
+TEST(CudaDecode, FusedQuantizedLayer) {
+  RLX_REQUIRE_CUDA_DEVICE();
+  check_decode_layer({DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::Q8_0, DType::Q4_0, DType::Q6_K,
+                      256, 4, 2, 64, 512});
 }
 
 // The Qwen3 golden fixtures with the fast kernels and graphs off (the plain path stays exact;

@@ -68,6 +68,23 @@ __device__ inline float block_reduce(float v, float* shared32) {
   return r;
 }
 
+// PDL (sm_90): lets the next kernel in the stream, when it is launched with programmatic
+// stream serialization, start before this one ends (it waits for this one's results itself).
+// A no-op for kernels launched normally and before sm_90.
+__device__ inline void allow_next_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;");
+#endif
+}
+
+// The other side: a kernel launched with programmatic stream serialization waits here for the
+// previous kernel to end (and its writes to be visible) before reading its outputs.
+__device__ inline void wait_for_previous_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 #define RLX_CUDA_LAUNCHED() RLX_CUDA_CHECK(cudaGetLastError())
 
 }  // namespace rlx::cuda

@@ -144,6 +144,7 @@ __global__ void k_pad(const T* x, int64_t outer, int64_t n, int64_t inner, T* ou
 
 __global__ void k_embedding(const void* table, DType tt, int64_t V, int64_t D, const void* ids,
                             bool ids64, int64_t T, float* out, int* err) {
+  allow_next_kernel();  // the decode linears after it start early (PDL)
   const int64_t n = T * D;
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < n;
        e += int64_t(gridDim.x) * blockDim.x) {

@@ -84,12 +84,6 @@ void launch_conv1d(const float* x, const float* w, const float* bias, float* y, 
 
 // quant.cu: weights kept in their GGUF block layout (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K).
 bool native_quant(DType t);
-// Matrix-vector products with at most this many activation rows use launch_matvec.
-constexpr int kMatvecMaxM = 8;
-// y[M, N] = x[M, K] · W[N, K]ᵀ for a native quantized (or F16, K % 8 == 0) W, M <= kMatvecMaxM;
-// one warp per output row, F32 accumulation.
-void launch_matvec(const void* w, DType t, int64_t N, int64_t K, const float* x, int M, float* y,
-                   cudaStream_t s);
 // Rows [0, rows) of a native quantized [rows, K] matrix to F16 (row-major); rows <= 65535,
 // `out` 16-byte aligned.
 void launch_dequant_f16(const void* w, DType t, int64_t rows, int64_t K, void* out, cudaStream_t s);
@@ -151,35 +145,60 @@ DecodeAttentionPlan plan_attention_decode(const AttentionArgs& a, int multiproce
 void launch_attention_decode(const AttentionArgs& a, const DecodeAttentionPlan& p,
                              const DecodeExtra& e, void* work, cudaStream_t s);
 
-// decode_kernels.cu: y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias) for a few rows (M <= kGemvMaxRows)
-// and F16/BF16 weights, one warp per output column with 128-bit weight loads; x is rounded to
-// the weight's type first (as the GEMM path and the CPU do) and products are summed in F32.
-// Up to kGemvMaxParts weights of one type that read the same x go in one launch. Needs
-// K % 8 == 0 and 16-byte aligned weights and x (gemv_half_fits).
-constexpr int64_t kGemvMaxRows = 4;
+// decode_linear.cu: y[M, N] = in[M, K] · W[N, K]ᵀ (+ bias) (+ residual) for a few rows
+// (decode) and F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K or Q6_K weights, where `in` is x or
+// rms_norm(x) · (norm_w + offset), staged in shared memory once per block (rounded to the weight
+// type for 16-bit weights, as the cuBLAS path and the CPU see it); up to kGemvMaxParts weights
+// that read the same input, each with its own output (one launch per weight type), or gate and
+// up with silu(gate) · up as the output. Sums in F32. decode_linear_fits says whether the
+// shapes, types and alignments suit it. Launched with PDL (may start before the previous
+// kernel ends; it waits for it before reading anything but weights).
+constexpr int64_t kDecodeLinearMaxM = 8;
 constexpr int kGemvMaxParts = 3;
-struct GemvPart {
-  const void* w;
-  const float* bias;  // or null
-  float* y;
-  int64_t N;
+enum class LinearInput : int { Plain, RmsNorm };
+struct DecodeLinear {
+  struct Part {
+    const void* w;
+    DType type;
+    const float* bias;  // or null
+    float* y;           // [M, N]
+    int64_t N;
+  };
+  Part parts[kGemvMaxParts];
+  int count = 0;
+  int64_t M = 0, K = 0;
+  LinearInput input = LinearInput::Plain;
+  const float* x = nullptr;       // [M, K]: the input or the norm's input
+  const float* norm_w = nullptr;  // RmsNorm: [K] or null
+  float eps = 0.f, offset = 0.f;  // RmsNorm
+  // One part only: y = in · Wᵀ + bias + residual, [M, N]; may be y itself (read, then written).
+  const float* residual = nullptr;
+  // Two parts (gate, up: one type, the same N): silu(gate) · up, [M, N], goes here (their y
+  // are not written).
+  float* glu_out = nullptr;
 };
-bool gemv_half_fits(const void* w, const float* x, int64_t M, int64_t K);
-// With `up`, the product's x is silu(x) * up (both [M, K]). Not chosen by the fusion pass: it
-// computes the SiLU once per output column, which on Llama-3.2-1B shapes (K 8192, N 2048) cost
-// more than the launch it saves (tg128 470 -> 350 t/s on an H200, with the change below).
-void launch_gemv_half(const GemvPart* parts, int count, DType wt, const float* x, int64_t M,
-                      int64_t K, cudaStream_t s, const float* up = nullptr);
+bool decode_linear_fits(const DecodeLinear& d);
+void launch_decode_linear(const DecodeLinear& d, int multiprocessors, cudaStream_t s);
+// decode_kernels.cu: small fused ops of a decode step.
 // out = silu(gate) * up (F32, contiguous).
 void launch_silu_mul(const float* gate, const float* up, float* out, int64_t n, cudaStream_t s);
 // x = a + b, y = rms_norm(x) (weight w or null, plus offset), rows of D (F32, contiguous).
 void launch_add_rms_norm(const float* a, const float* b, float* x, const float* w, float* y,
                          int64_t rows, int64_t D, float eps, float offset, cudaStream_t s);
-// y = rope(rms_norm(x)) for x [B, T, H, D] (QK-norm then RoPE), as launch_rms_norm followed by
-// launch_rope; D <= 8192 (shared memory).
-void launch_rms_norm_rope(const float* x, const float* w, float eps, float offset,
-                          const int32_t* pos, const float* inv_freq, float* y, int64_t B, int64_t T,
-                          int64_t H, int64_t D, int64_t rot, bool neox, float mscale,
-                          cudaStream_t s);
+// y = rope(rms_norm(x) · (w + offset)) (QK-norm then RoPE), or rope(x) without `norm`, for
+// x [B, T, H, D], as launch_rms_norm followed by launch_rope; up to two tensors of the same
+// positions and head size (q and k) in one launch; D <= 8192 (shared memory). y may be x, but
+// one tensor's y must not overlap the other's x.
+struct NormRope {
+  const float* x;
+  const float* w;  // or null
+  float* y;
+  int64_t H;
+  bool norm;
+  float eps, offset;
+};
+void launch_norm_rope(const NormRope* t, int count, const int32_t* pos, const float* inv_freq,
+                      int64_t B, int64_t T, int64_t D, int64_t rot, bool neox, float mscale,
+                      cudaStream_t s);
 
 }  // namespace rlx::cuda

@@ -4,9 +4,8 @@
 // converted to the weight's type (as the CPU's dot kernels round them) and multiplied with
 // F32 accumulation and F32 output (cublasGemmEx). Quantized weights arrive here as F16
 // (dequantized at upload, see Context::weight), except the natively kept Q4_0/Q8_0/Q4_K/Q5_K/
-// Q6_K: matrix-vector kernel for decode, dequantize-to-F16 + GEMM for prefill (quant.cu).
-// Decode-sized F16/BF16 products (M <= 4) use the matrix-vector kernel in decode_kernels.cu,
-// several linears of one input in one launch (fusion.cpp).
+// Q6_K: dequantize-to-F16 + GEMM (quant.cu). Decode-sized products (M <= 8) of any of these
+// weights use the decode linear kernel (decode_linear.cu) unless the fast kernels are off.
 #include <algorithm>
 
 #include "backends/cuda/check.h"
@@ -61,19 +60,15 @@ void k_linear(const KernelArgs& a) {
       RLX_CUBLAS_CHECK(cublas_api().sgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one,
                                           w.ptr<float>(), int(K), x.ptr<float>(), int(K), &zero, y,
                                           int(N)));
-    } else if (native_quant(w.dtype)) {
+    } else {
+      RLX_CHECK(native_quant(w.dtype) || w.dtype == DType::F16 || w.dtype == DType::BF16,
+                "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
       RLX_CHECK(w.is_contiguous(), "linear: a {} weight must be contiguous on CUDA",
                 dtype_name(w.dtype));
-      if (M <= kMatvecMaxM)
-        launch_matvec(w.data, w.dtype, N, K, x.ptr<float>(), int(M), y, a.ctx.stream());
-      else
-        quant_gemm(a, x.ptr<float>(), M, N, K, y);
-    } else {
-      RLX_CHECK(w.dtype == DType::F16 || w.dtype == DType::BF16,
-                "linear: weight type {} is not supported on CUDA", dtype_name(w.dtype));
+      // Decode (a few rows): the decode linear kernel, bias included.
       if (a.ctx.fast_kernels() && fused_linears(std::span<const KernelArgs>(&a, 1))) return;
-      if (w.dtype == DType::F16 && M <= kMatvecMaxM && K % 8 == 0 && w.is_contiguous()) {
-        launch_matvec(w.data, w.dtype, N, K, x.ptr<float>(), int(M), y, a.ctx.stream());
+      if (native_quant(w.dtype)) {
+        quant_gemm(a, x.ptr<float>(), M, N, K, y);
         return finish_bias(a, y, M, N);
       }
       const cudaDataType_t t = w.dtype == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
