@@ -33,14 +33,17 @@ struct CacheCase {
   ir::MaskKind mask;
   int64_t window;
   float softcap;
+  int64_t S = 400;  // cache length
+  // Tokens per run: by default a prefill of 300 (a key range over two blocks of the split
+  // kernel), then decode steps.
+  std::vector<int64_t> steps = {300, 1, 1, 2, 1, 1, 1};
 };
 
-// Prefill 300 tokens (a long key range for the splits), then decode steps of 1, 1, 2 and 1
-// tokens, each compared with the same sequence on the CPU; run with the fast kernels and
+// Runs the steps (each compared with the same sequence on the CPU) with the fast kernels and
 // graphs on and off (the CUDA results of both must agree with the CPU).
 void check_cached(const CacheCase& c, bool fast, bool graphs) {
   CudaModes modes(fast, graphs);
-  const int64_t S = 400;
+  const int64_t S = c.S;
   auto build = [&](int64_t T) {
     ir::Graph g;
     GraphBuilder b(g);
@@ -67,7 +70,7 @@ void check_cached(const CacheCase& c, bool fast, bool graphs) {
   std::map<int64_t, Program> cpu_p, gpu_p;
   int32_t at = 0;
   uint32_t seed = 70;
-  for (int64_t T : {300, 1, 1, 2, 1, 1, 1}) {
+  for (int64_t T : c.steps) {
     if (!cpu_p.count(T)) {
       ir::Graph g = build(T);
       cpu_p.emplace(T, Program::compile(g, cpu));
@@ -103,32 +106,49 @@ TEST(CudaDecode, CachedAttentionMatchesCpu) {
       {DType::F16, 8, 2, 256, 256, MaskKind::SlidingWindow, 50, 0.f},
       {DType::F32, 4, 1, 32, 32, MaskKind::Causal, 0, 30.f},  // soft-cap, 4 heads a KV head
       {DType::F16, 8, 8, 96, 96, MaskKind::None, 0, 0.f},
+      {DType::F16, 32, 8, 64, 64, MaskKind::Causal, 0, 0.f},    // Llama-3.2-1B, F16 cache
+      {DType::F32, 8, 1, 256, 256, MaskKind::Causal, 0, 0.f},   // 8 rows, F32 Dv > 128
+      {DType::F16, 16, 4, 128, 128, MaskKind::Causal, 0, 5.f},  // 4 and 8 rows, soft-cap
+      // Short ranges: 1, 2, 31, 32, 33 and 64 keys (a tile of 32 keys, partly filled).
+      {DType::F16, 16, 8, 128, 128, MaskKind::Causal, 0, 0.f, 64, {1, 1, 28, 1, 1, 1, 30, 1}},
+      {DType::F32, 6, 2, 48, 80, MaskKind::Causal, 0, 0.f, 64, {1, 1, 28, 1, 1, 1, 30, 1}},
+      // Long ranges: 4096 keys and more over 16 blocks; a sliding window of 700 keys from
+      // key 500 on.
+      {DType::F16, 4, 2, 64, 64, MaskKind::Causal, 0, 0.f, 4200, {4000, 1, 94, 1, 2, 1}},
+      {DType::F32, 4, 2, 128, 128, MaskKind::SlidingWindow, 700, 0.f, 1500, {1200, 1, 2, 1}},
   };
   for (const CacheCase& c : cases)
     for (bool fast : {true, false}) check_cached(c, fast, fast);
 }
 
+// Without a cache: key masks, causal queries at the end of the keys; 90 keys (one block), 600
+// keys (three blocks), and D = Dv = 30 (rows not in 16-byte vectors: the plain kernel).
 TEST(CudaDecode, FewQueryAttentionWithKeyMask) {
   RLX_REQUIRE_CUDA_DEVICE();
   CudaModes modes(true, true);
-  Tensor k = random_tensor({2, 90, 2, 32}, 80), v = random_tensor({2, 90, 2, 40}, 81);
-  Tensor mask = Tensor::zeros(DType::F32, {2, 90});
-  for (int j = 0; j < 90; ++j) mask.ptr<float>()[j] = j % 4 != 1;  // batch 1 fully masked
-  for (int64_t Tq : {1, 2}) {
-    Tensor q = random_tensor({2, Tq, 6, 32}, 82);
-    GraphBuilder::AttentionOptions o;
-    o.scale = 0.3f, o.mask = ir::MaskKind::None;
-    expect_cuda_matches_cpu(
-        {{"q", q}, {"k", k}, {"v", v}, {"m", mask}}, {},
-        [&](GraphBuilder& g, V& in, V&) {
-          return g.attention_masked(in[0], in[1], in[2], in[3], o);
-        },
-        1e-5, "few-query attention with key mask");
-    o.mask = ir::MaskKind::Causal;  // Tq < Tk: queries at the end of the keys
-    expect_cuda_matches_cpu(
-        {{"q", q}, {"k", k}, {"v", v}}, {},
-        [&](GraphBuilder& g, V& in, V&) { return g.attention(in[0], in[1], in[2], o); }, 1e-5,
-        "few-query causal attention");
+  struct C {
+    int64_t Tk, D, Dv;
+  };
+  for (C c : {C{90, 32, 40}, C{600, 32, 40}, C{70, 30, 30}}) {
+    Tensor k = random_tensor({2, c.Tk, 2, c.D}, 80), v = random_tensor({2, c.Tk, 2, c.Dv}, 81);
+    Tensor mask = Tensor::zeros(DType::F32, {2, c.Tk});
+    for (int j = 0; j < c.Tk; ++j) mask.ptr<float>()[j] = j % 4 != 1;  // batch 1 fully masked
+    for (int64_t Tq : {1, 2}) {
+      Tensor q = random_tensor({2, Tq, 6, c.D}, 82);
+      GraphBuilder::AttentionOptions o;
+      o.scale = 0.3f, o.mask = ir::MaskKind::None;
+      expect_cuda_matches_cpu(
+          {{"q", q}, {"k", k}, {"v", v}, {"m", mask}}, {},
+          [&](GraphBuilder& g, V& in, V&) {
+            return g.attention_masked(in[0], in[1], in[2], in[3], o);
+          },
+          1e-5, "few-query attention with key mask");
+      o.mask = ir::MaskKind::Causal;  // Tq < Tk: queries at the end of the keys
+      expect_cuda_matches_cpu(
+          {{"q", q}, {"k", k}, {"v", v}}, {},
+          [&](GraphBuilder& g, V& in, V&) { return g.attention(in[0], in[1], in[2], o); }, 1e-5,
+          "few-query causal attention");
+    }
   }
 }
 
