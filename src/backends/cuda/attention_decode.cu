@@ -128,6 +128,7 @@ __device__ inline void halve(float (&P)[N][R], int lane, int mask) {
 template <int R, typename KT, int NV>
 __global__ void __launch_bounds__(kWarps * 32)
     k_attention_decode(AttentionArgs a, DecodeExtra e, int splits, float* ml, float* part) {
+  allow_next_kernel();                            // the o-projection after it starts early (PDL)
   constexpr int VW = 16 / int(sizeof(KT));        // values per 16-byte vector
   constexpr int KB = R >= 8 ? 4 : 8;              // keys of an 8-lane group per score batch
   constexpr int NBT = 8 / KB;                     // score batches per tile

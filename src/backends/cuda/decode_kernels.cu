@@ -70,7 +70,7 @@ __global__ void __launch_bounds__(kNormThreads)
 __global__ void __launch_bounds__(kNormThreads)
     k_norm_rope(NormRope t0, NormRope t1, int64_t rows0, const int32_t* pos, const float* inv_freq,
                 int64_t T, int64_t D, int64_t rot, bool neox, float mscale) {
-  allow_next_kernel();  // the kernels after it start early (PDL)
+  allow_next_kernel();            // the kernels after it start early (PDL)
   extern __shared__ float row[];  // D values
   __shared__ float red[32];
   const bool second = int64_t(blockIdx.x) >= rows0;

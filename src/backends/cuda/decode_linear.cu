@@ -13,6 +13,7 @@
 // units of F16/BF16 rows or fixed pieces of quantized blocks (Fmt below, the CPU reference's
 // block layouts and element formulas), F32 products and sums.
 #include <cstdint>
+#include <cstdlib>
 
 #include "backends/cuda/common.cuh"
 
@@ -66,6 +67,26 @@ __device__ inline void dot_run(const float (&w)[N], const float* xs, int64_t K, 
   }
 }
 
+// 16-bit value to float: F16, or BF16 (its bits are the float's upper half).
+template <bool kBf16>
+__device__ inline float from16(uint32_t bits) {
+  if constexpr (kBf16)
+    return __uint_as_float(bits << 16);
+  else
+    return __half2float(__ushort_as_half(uint16_t(bits)));
+}
+
+// acc[m] += w · x over 8 16-bit weights (r) and the staged inputs (already rounded to the
+// weight type, so the products are exact in F32, as on the CPU).
+template <bool kBf16, typename R, int M>
+__device__ inline void dot8(const R& r, const float* xb, int64_t K, int rows, float (&acc)[M]) {
+  float w[8];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    w[2 * i] = from16<kBf16>(r.v[i] & 0xFFFF), w[2 * i + 1] = from16<kBf16>(r.v[i] >> 16);
+  dot_run(w, xb, K, rows, acc);
+}
+
 // Per weight type: kQK elements in kBytes per block, kLanes lanes per block; load() reads lane
 // `p`'s share of block `b` into registers, dot() decodes it and multiplies it with the staged
 // input of the block (xb = xs + block * kQK).
@@ -77,15 +98,13 @@ struct Fmt<int(DType::F16)> {  // a "block" of 8 halves, one 16-byte load
   static constexpr int kQK = 8, kBytes = 16, kLanes = 1;
   static constexpr int kWords = 4;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;  // the staged input, rounded to the weight type
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int) { return b; }
   __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
   template <int M>
-  __device__ static void dot(const R& r, int, const float* xb, int64_t K, int rows,
-                             float (&acc)[M]) {
-    float w[8];
-#pragma unroll
-    for (int i = 0; i < 4; ++i) w[2 * i] = half_lo(r.v[i]), w[2 * i + 1] = half_hi(r.v[i]);
-    dot_run(w, xb, K, rows, acc);
+  __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
+    dot8<false>(r, xb, K, rows, acc);
   }
 };
 
@@ -94,17 +113,13 @@ struct Fmt<int(DType::BF16)> {
   static constexpr int kQK = 8, kBytes = 16, kLanes = 1;
   static constexpr int kWords = 4;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;  // the staged input, rounded to the weight type
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int) { return b; }
   __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
   template <int M>
-  __device__ static void dot(const R& r, int, const float* xb, int64_t K, int rows,
-                             float (&acc)[M]) {
-    float w[8];
-#pragma unroll
-    for (int i = 0; i < 4; ++i)
-      w[2 * i] = __uint_as_float(r.v[i] << 16),
-            w[2 * i + 1] = __uint_as_float(r.v[i] & 0xFFFF0000u);
-    dot_run(w, xb, K, rows, acc);
+  __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
+    dot8<true>(r, xb, K, rows, acc);
   }
 };
 
@@ -113,7 +128,9 @@ struct Fmt<int(DType::Q4_0)> {  // d, qs[16]; lane p: bytes 4p..4p+3 (elements 4
   static constexpr int kQK = 32, kBytes = 18, kLanes = 4;
   static constexpr int kWords = 2;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int p) { return b + 2 + 4 * p; }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     r.v[0] = ld_u16(b);
     r.v[1] = ld_u32_a2(b + 2 + 4 * p);
@@ -138,7 +155,9 @@ struct Fmt<int(DType::Q8_0)> {  // d, qs[32]; lane p: elements 8p..8p+7
   static constexpr int kQK = 32, kBytes = 34, kLanes = 4;
   static constexpr int kWords = 3;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int p) { return b + 2 + 8 * p; }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     r.v[0] = ld_u16(b);
     r.v[1] = ld_u32_a2(b + 2 + 8 * p);
@@ -184,7 +203,11 @@ struct Fmt<int(DType::Q4_K)> {
   static constexpr int kQK = 256, kBytes = 144, kLanes = 16;
   static constexpr int kWords = 6;
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
+    return b + 16 + 32 * (p >> 2) + 8 * (p & 3);
+  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     ld_u4(b, r.v);
     ld_u2(b + 16 + 32 * (p >> 2) + 8 * (p & 3), r.v + 4);
@@ -217,7 +240,11 @@ struct Fmt<int(DType::Q5_K)> {
   static constexpr int kQK = 256, kBytes = 176, kLanes = 16;
   static constexpr int kWords = 8;
   static constexpr int kPrefetch = 4, kMinBlocks = 3;  // loads in flight, blocks/SM
+  using X = float;
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
+    return b + 48 + 32 * (p >> 2) + 8 * (p & 3);
+  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     ld_u4(b, r.v);
     ld_u2(b + 48 + 32 * (p >> 2) + 8 * (p & 3), r.v + 4);
@@ -254,7 +281,11 @@ struct Fmt<int(DType::Q6_K)> {
   static constexpr int kQK = 256, kBytes = 210, kLanes = 16;
   static constexpr int kWords = 5;
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
+  using X = float;
   using R = Raw<kWords>;
+  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
+    return b + 64 * (p >> 3) + 4 * (p & 7);
+  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     const int h = p >> 3, l0 = 4 * (p & 7);
     r.v[0] = ld_u32_a2(b + 64 * h + l0);
@@ -302,16 +333,18 @@ struct Params {
   float eps, offset;
 };
 
-__device__ inline float round_as(float v, int round) {
-  if (round == 1) return __half2float(__float2half_rn(v));
-  if (round == 2) return __bfloat162float(__float2bfloat16_rn(v));
-  return v;
+// v into the staged input, rounded to the weights' 16-bit type (round 1: F16, 2: BF16).
+__device__ inline void put(float* xs, int64_t i, float v, int round) {
+  if (round == 1) v = __half2float(__float2half_rn(v));
+  if (round == 2) v = __bfloat162float(__float2bfloat16_rn(v));
+  xs[i] = v;
 }
 
 // The block's input rows into shared memory: x or rms_norm(x) · (w + offset) (the reduction of
-// rows.cu's RMSNorm: 256 threads, the same order), rounded to the weights' 16-bit type when they
-// have one. Every thread of the block calls it.
-__device__ void stage_input(const Params& p, float* xs, float* red) {
+// rows.cu's RMSNorm: 256 threads, the same order), in F32, rounded to the weights' 16-bit type
+// when they have one. Every thread of the block calls it.
+template <typename X>
+__device__ void stage_input(const Params& p, X* xs, float* red) {
   const int64_t K = p.K, n = p.rows * K;
   if (p.input == int(LinearInput::RmsNorm)) {
     for (int m = 0; m < p.rows; ++m) {
@@ -321,17 +354,15 @@ __device__ void stage_input(const Params& p, float* xs, float* red) {
       ss = block_reduce<false>(ss, red);
       const float scale = float(1.0 / sqrt(double(ss) / double(K) + double(p.eps)));
       for (int64_t i = threadIdx.x; i < K; i += blockDim.x)
-        xs[m * K + i] =
-            round_as(p.norm_w ? xr[i] * scale * (p.norm_w[i] + p.offset) : xr[i] * scale, p.round);
+        put(xs, m * K + i, p.norm_w ? xr[i] * scale * (p.norm_w[i] + p.offset) : xr[i] * scale,
+            p.round);
     }
   } else {
     const float4* x4 = reinterpret_cast<const float4*>(p.x);
-    float4* o4 = reinterpret_cast<float4*>(xs);
     for (int64_t e = threadIdx.x; e < n / 4; e += blockDim.x) {
-      float4 v = x4[e];
-      v.x = round_as(v.x, p.round), v.y = round_as(v.y, p.round);
-      v.z = round_as(v.z, p.round), v.w = round_as(v.w, p.round);
-      o4[e] = v;
+      const float4 v = x4[e];
+      put(xs, 4 * e, v.x, p.round), put(xs, 4 * e + 1, v.y, p.round);
+      put(xs, 4 * e + 2, v.z, p.round), put(xs, 4 * e + 3, v.w, p.round);
     }
   }
   __syncthreads();
@@ -369,7 +400,8 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
   constexpr int kPer = 32 / F::kLanes, kPf = F::kPrefetch;  // blocks per warp per round
   allow_next_kernel();
   extern __shared__ float4 staged[];  // rows × K floats
-  float* xs = reinterpret_cast<float*>(staged);
+  using X = typename F::X;
+  X* xs = reinterpret_cast<X*>(staged);
   __shared__ float red[32];
   __shared__ float sums[kWarps][M];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, piece = lane % F::kLanes;
@@ -379,6 +411,14 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
   const int blk0 = sub * kPer + lane / F::kLanes;
   const int64_t step = int64_t(gridDim.x) * cols;
   typename F::R raw[kPf];
+  // The next column's first loads into L2 while this one is multiplied.
+  auto prefetch = [&](const uint8_t* row) {
+#pragma unroll
+    for (int r = 0; r < kPf; ++r)
+      if (blk0 + r * stride < nb)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(
+            F::payload(row + (blk0 + r * stride) * F::kBytes, piece)));
+  };
   auto load = [&](const uint8_t* row, int base) {
 #pragma unroll
     for (int r = 0; r < kPf; ++r)
@@ -399,6 +439,11 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
     int64_t n = 0;
     const Part pt = locate(p, valid ? c : 0, half, n);
     const uint8_t* row = pt.w + n * p.row_bytes;
+    if (c + step < p.columns) {
+      int64_t nn = 0;
+      const Part next = locate(p, c + step, half, nn);
+      prefetch(next.w + nn * p.row_bytes);
+    }
     float acc[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[m] = 0.f;
@@ -481,7 +526,7 @@ bool aligned(const void* p, int a) {
 template <int T, int M>
 void launch_typed(Params p, int sms, int64_t smem, cudaStream_t s) {
   auto* kernel = k_decode_linear<T, M>;
-  if (smem > (48 << 10))
+  if (smem > (40 << 10))  // 48 KiB with the static shared memory needs the opt-in
     RLX_CUDA_CHECK(
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   int per_sm = 0;
@@ -501,7 +546,11 @@ void launch_typed(Params p, int sms, int64_t smem, cudaStream_t s) {
   p.wpr = wpr;
   const int64_t cols = kWarps / (halves * wpr), wanted = (p.columns + cols - 1) / cols;
   cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(unsigned(wanted < resident ? wanted : resident));
+  static const bool full_grid = [] {  // experiment: every column group its own block
+    const char* e = std::getenv("RLX_DL_FULL_GRID");
+    return e && *e == '1';
+  }();
+  cfg.gridDim = dim3(unsigned(wanted < resident || full_grid ? wanted : resident));
   cfg.blockDim = dim3(kWarps * 32);
   cfg.dynamicSmemBytes = size_t(smem);
   cfg.stream = s;
