@@ -13,7 +13,6 @@
 // units of F16/BF16 rows or fixed pieces of quantized blocks (Fmt below, the CPU reference's
 // block layouts and element formulas), F32 products and sums.
 #include <cstdint>
-#include <cstdlib>
 
 #include "backends/cuda/common.cuh"
 
@@ -100,7 +99,6 @@ struct Fmt<int(DType::F16)> {  // a "block" of 8 halves, one 16-byte load
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;  // the staged input, rounded to the weight type
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int) { return b; }
   __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
   template <int M>
   __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
@@ -115,7 +113,6 @@ struct Fmt<int(DType::BF16)> {
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;  // the staged input, rounded to the weight type
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int) { return b; }
   __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
   template <int M>
   __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
@@ -130,7 +127,6 @@ struct Fmt<int(DType::Q4_0)> {  // d, qs[16]; lane p: bytes 4p..4p+3 (elements 4
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int p) { return b + 2 + 4 * p; }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     r.v[0] = ld_u16(b);
     r.v[1] = ld_u32_a2(b + 2 + 4 * p);
@@ -157,7 +153,6 @@ struct Fmt<int(DType::Q8_0)> {  // d, qs[32]; lane p: elements 8p..8p+7
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int p) { return b + 2 + 8 * p; }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     r.v[0] = ld_u16(b);
     r.v[1] = ld_u32_a2(b + 2 + 8 * p);
@@ -205,9 +200,6 @@ struct Fmt<int(DType::Q4_K)> {
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
-    return b + 16 + 32 * (p >> 2) + 8 * (p & 3);
-  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     ld_u4(b, r.v);
     ld_u2(b + 16 + 32 * (p >> 2) + 8 * (p & 3), r.v + 4);
@@ -242,9 +234,6 @@ struct Fmt<int(DType::Q5_K)> {
   static constexpr int kPrefetch = 4, kMinBlocks = 3;  // loads in flight, blocks/SM
   using X = float;
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
-    return b + 48 + 32 * (p >> 2) + 8 * (p & 3);
-  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     ld_u4(b, r.v);
     ld_u2(b + 48 + 32 * (p >> 2) + 8 * (p & 3), r.v + 4);
@@ -283,9 +272,6 @@ struct Fmt<int(DType::Q6_K)> {
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
   using R = Raw<kWords>;
-  __device__ static const uint8_t* payload(const uint8_t* b, int p) {
-    return b + 64 * (p >> 3) + 4 * (p & 7);
-  }
   __device__ static void load(const uint8_t* b, int p, R& r) {
     const int h = p >> 3, l0 = 4 * (p & 7);
     r.v[0] = ld_u32_a2(b + 64 * h + l0);
@@ -389,6 +375,12 @@ __device__ inline Part locate(const Params& p, int64_t c, int half, int64_t& n) 
   return p.part[2];
 }
 
+// A barrier for the `group` warps of column group g only (named barrier 1 + g; 0 is
+// __syncthreads'), so the block's other columns do not wait for this one.
+__device__ inline void group_barrier(int g, int group) {
+  asm volatile("bar.sync %0, %1;" ::"r"(1 + g), "r"(group * 32) : "memory");
+}
+
 // Blocks stay resident and stage the input once. A column takes wpr warps (2 wpr with
 // glu_out: gate's row and up's), each warp every wpr-th round of 32 lanes' units of the row, a
 // lane kPrefetch loads in flight at a time; the first column's first loads are issued before
@@ -411,14 +403,6 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
   const int blk0 = sub * kPer + lane / F::kLanes;
   const int64_t step = int64_t(gridDim.x) * cols;
   typename F::R raw[kPf];
-  // The next column's first loads into L2 while this one is multiplied.
-  auto prefetch = [&](const uint8_t* row) {
-#pragma unroll
-    for (int r = 0; r < kPf; ++r)
-      if (blk0 + r * stride < nb)
-        asm volatile("prefetch.global.L2 [%0];" ::"l"(
-            F::payload(row + (blk0 + r * stride) * F::kBytes, piece)));
-  };
   auto load = [&](const uint8_t* row, int base) {
 #pragma unroll
     for (int r = 0; r < kPf; ++r)
@@ -439,11 +423,6 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
     int64_t n = 0;
     const Part pt = locate(p, valid ? c : 0, half, n);
     const uint8_t* row = pt.w + n * p.row_bytes;
-    if (c + step < p.columns) {
-      int64_t nn = 0;
-      const Part next = locate(p, c + step, half, nn);
-      prefetch(next.w + nn * p.row_bytes);
-    }
     float acc[M];
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[m] = 0.f;
@@ -456,7 +435,15 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
           F::dot(raw[r], piece, xs + (base + r * stride) * F::kQK, p.K, p.rows, acc);
       if (base + batch >= nb) break;
     }
+    // raw[] is free: the next column's first batch is loaded now, in flight while this one's
+    // sums are reduced and written.
     have = false;
+    if (valid && c + step < p.columns) {
+      int64_t nn = 0;
+      const Part next = locate(p, c + step, half, nn);
+      load(next.w + nn * p.row_bytes, blk0);
+      have = true;
+    }
 #pragma unroll
     for (int m = 0; m < M; ++m) acc[m] = warp_sum(acc[m]);
     float up[M];  // with glu_out: up's sums, in the gate warp that writes
@@ -466,7 +453,7 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
       if (lane == 0)
 #pragma unroll
         for (int m = 0; m < M; ++m) sums[warp][m] = acc[m];
-      __syncthreads();
+      group_barrier(warp / group, group);
       if (local == 0) {
 #pragma unroll
         for (int m = 0; m < M; ++m) {
@@ -475,7 +462,7 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
             for (int k = 0; k < p.wpr; ++k) up[m] += sums[warp + p.wpr + k][m];
         }
       }
-      __syncthreads();  // sums[] is rewritten for the next columns
+      group_barrier(warp / group, group);  // sums[] is rewritten for the next columns
     }
     if (lane != 0 || local != 0 || !valid) continue;
 #pragma unroll
@@ -546,11 +533,7 @@ void launch_typed(Params p, int sms, int64_t smem, cudaStream_t s) {
   p.wpr = wpr;
   const int64_t cols = kWarps / (halves * wpr), wanted = (p.columns + cols - 1) / cols;
   cudaLaunchConfig_t cfg{};
-  static const bool full_grid = [] {  // experiment: every column group its own block
-    const char* e = std::getenv("RLX_DL_FULL_GRID");
-    return e && *e == '1';
-  }();
-  cfg.gridDim = dim3(unsigned(wanted < resident || full_grid ? wanted : resident));
+  cfg.gridDim = dim3(unsigned(wanted < resident ? wanted : resident));
   cfg.blockDim = dim3(kWarps * 32);
   cfg.dynamicSmemBytes = size_t(smem);
   cfg.stream = s;
