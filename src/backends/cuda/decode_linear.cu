@@ -48,10 +48,11 @@ __device__ inline void ld_u2(const uint8_t* p, uint32_t* v) {
   v[0] = u.x, v[1] = u.y;
 }
 
-// acc[m] += w[0..n) · xs[m * K + 0..n) for the first `rows` rows (xs: shared, 16-byte aligned).
+// acc[m] += scale · (w[0..n) · xs[m * K + 0..n)) for the first `rows` rows (xs: shared, 16-byte
+// aligned).
 template <int M, int N>
 __device__ inline void dot_run(const float (&w)[N], const float* xs, int64_t K, int rows,
-                               float (&acc)[M]) {
+                               float (&acc)[M], float scale = 1.f) {
 #pragma unroll
   for (int m = 0; m < M; ++m) {
     if (m >= rows) break;
@@ -62,7 +63,7 @@ __device__ inline void dot_run(const float (&w)[N], const float* xs, int64_t K, 
       const float4 x = xr[i];
       s += w[4 * i] * x.x + w[4 * i + 1] * x.y + w[4 * i + 2] * x.z + w[4 * i + 3] * x.w;
     }
-    acc[m] += s;
+    acc[m] += scale * s;
   }
 }
 
@@ -291,14 +292,14 @@ struct Fmt<int(DType::Q6_K)> {
     for (int k = 0; k < 4; ++k) {
       const float dk = d * float(int8_t(r.v[3] >> (8 * k)));
       const uint32_t ql = (k & 1) ? r.v[1] : r.v[0];
+      // The four 6-bit values at once (byte i = element i): low nibbles | 2 high bits << 4.
+      const uint32_t q =
+          ((k >= 2 ? ql >> 4 : ql) & 0x0F0F0F0Fu) | (((r.v[2] >> (2 * k)) & 0x03030303u) << 4);
       float w[4];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const int nib = int((ql >> (8 * i + (k >= 2 ? 4 : 0))) & 0xF);
-        const int hb = int((r.v[2] >> (8 * i + 2 * k)) & 3);
-        w[i] = dk * float((nib | (hb << 4)) - 32);
-      }
-      dot_run(w, xb + 128 * h + 32 * k + l0, K, rows, acc);
+      for (int i = 0; i < 4; ++i)  // 2^23 + byte, minus 2^23 + 32: byte - 32, exactly
+        w[i] = __uint_as_float(0x4B000000u | ((q >> (8 * i)) & 0xFF)) - 8388640.f;
+      dot_run(w, xb + 128 * h + 32 * k + l0, K, rows, acc, dk);
     }
   }
 };
