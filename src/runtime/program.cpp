@@ -47,6 +47,12 @@ std::string profile_key(const Node& n, const std::vector<TensorView>& ins) {
 Program Program::compile(const Graph& in, const CompileOptions& options) {
   const bool on_cpu = options.device.kind == Device::Kind::Cpu;
   if (!on_cpu) require_device(options.device);  // a clear error before any planning
+  RLX_CHECK(options.precision == DType::F32 || options.precision == DType::F16 ||
+                options.precision == DType::BF16,
+            "precision {} is not supported (f32, f16 or bf16)", dtype_name(options.precision));
+  RLX_CHECK(options.precision == DType::F32 || !on_cpu,
+            "precision {} needs a CUDA device: the CPU computes in f32",
+            dtype_name(options.precision));
   RLX_CHECK(!in.outputs.empty(), "cannot compile a graph without outputs");
   for (size_t i = 0; i < in.nodes.size(); ++i)
     for (ValueId x : in.nodes[i].inputs)
@@ -245,7 +251,7 @@ Program Program::compile(const Graph& in, const CompileOptions& options) {
   for (ValueId v : p.steps_)
     if (share[size_t(v)] >= 0) p.buffer_offset_[size_t(v)] = p.buffer_offset_[size_t(owner(v))];
   if (!on_cpu) {
-    p.prepare_device(options.device);
+    p.prepare_device(options);
   } else if (p.arena_bytes_ > 0) {
     void* mem = std::aligned_alloc(kAlign, size_t(p.arena_bytes_));
     RLX_CHECK(mem != nullptr, "out of memory: the activation arena needs {} bytes", p.arena_bytes_);

@@ -203,7 +203,14 @@ size_t run_fused(Fuse kind, std::span<const cuda::KernelArgs> a) {
 
 }  // namespace
 
-void Program::prepare_device(const Device& device) {
+std::optional<DeviceMemory> device_memory(const Device& device) {
+  if (device.kind == Device::Kind::Cpu) return std::nullopt;
+  const cuda::DeviceInfo info = cuda::device_info(device.index);  // throws when unavailable
+  return DeviceMemory{info.free_bytes, info.total_bytes, info.name};
+}
+
+void Program::prepare_device(const CompileOptions& options) {
+  const Device& device = options.device;
   const ir::Graph& g = graph_;
   const auto& reg = cuda::cuda_kernels();
   for (ir::ValueId v : steps_)
@@ -215,8 +222,19 @@ void Program::prepare_device(const Device& device) {
   d->arena = cuda::DeviceBuffer(device.index, arena_bytes_);
   d->storage.resize(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) d->storage[i] = g.nodes[i].dtype;
+  // With a 16-bit precision, F32 parameters that only feed linears (as the weight) or
+  // embeddings (as the table) are uploaded in that type.
+  std::vector<bool> matrix_only(g.nodes.size(), true);
+  for (const ir::Node& n : g.nodes)
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const bool as_matrix =
+          (n.op == ir::OpKind::Linear && k == 1) || (n.op == ir::OpKind::Embedding && k == 0);
+      if (!as_matrix) matrix_only[size_t(n.inputs[k])] = false;
+    }
   for (auto& [v, host] : g.param_data) {
-    auto w = d->ctx->weight(host);
+    const bool convert = options.precision != DType::F32 && host.dtype == DType::F32 &&
+                         host.rank() == 2 && matrix_only[size_t(v)];
+    auto w = d->ctx->weight(host, convert ? options.precision : host.dtype);
     d->storage[size_t(v)] = w->dtype;  // F16 for a dequantized quantized weight
     d->weights.push_back(std::move(w));
   }
@@ -472,7 +490,12 @@ struct Program::DeviceState {};
 void Program::require_device(const Device& device) {
   fail("device {} is not available in this build of rlx (CPU only)", device.str());
 }
-void Program::prepare_device(const Device&) {}
+void Program::prepare_device(const CompileOptions&) {}
+
+std::optional<DeviceMemory> device_memory(const Device& device) {
+  if (device.kind == Device::Kind::Cpu) return std::nullopt;
+  fail("device {} is not available in this build of rlx (CPU only)", device.str());
+}
 std::map<std::string, Tensor> Program::run_device(std::vector<void*>&) {
   return {};
 }

@@ -70,6 +70,29 @@ TEST(Qwen3Runner, RefusesBeyondContextAndMemory) {
   EXPECT_THROW(r.predict_logits(too_long), Error);
 }
 
+// --precision: f32 only on the CPU, one of f32/f16/bf16 anywhere; the errors say so.
+TEST(Qwen3Runner, PrecisionIsCheckedUpFront) {
+  const std::string dir = repo_dir() + "/tests/fixtures/qwen3/tied";
+  auto error_of = [&](const std::string& precision) -> std::string {
+    try {
+      models::qwen3::Runner::builder()
+          .weights(dir)
+          .max_seq(16)
+          .precision(precision)
+          .verbose(false)
+          .build();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of("bf16").find("precision 'bf16' needs --device cuda"), std::string::npos)
+      << error_of("bf16");
+  EXPECT_NE(error_of("f64").find("precision 'f64' is not one of f32, f16, bf16"), std::string::npos)
+      << error_of("f64");
+  EXPECT_EQ(error_of("f32"), "");
+}
+
 // Several caches at once, and a callback that cancels.
 TEST(Qwen3Runner, IndependentCachesAndCancellation) {
   const std::string dir = repo_dir() + "/tests/fixtures/qwen3/untied_headdim";

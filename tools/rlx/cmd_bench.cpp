@@ -189,6 +189,9 @@ Runner add_bench(CLI::App& app) {
   cmd->add_option("-r,--repetitions", f->reps, "Repetitions per test (default 5)");
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N (default cpu)");
   cmd->add_option("--kv-type", f->kv_type, "KV cache type f16 (default, as llama-bench) or f32");
+  cmd->add_option("--precision", f->runner.precision,
+                  "f32 (default), or f16 / bf16 on CUDA (F32 weight matrices become 16-bit)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   cmd->add_option("--max-seq", f->runner.max_seq,
                   "KV cache capacity (default: what the tests need)");
   cmd->add_option("--prefer", f->runner.prefer, "Pick the GGUF whose name contains this");

@@ -221,7 +221,10 @@ Runner add_run(CLI::App& app) {
   cmd->add_option("--max-memory-gb", f->runner.max_memory_gb,
                   "Refuse to load beyond this much memory");
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N");
-  cmd->add_option("--precision", f->runner.precision, "Compute precision (f32 on CPU)");
+  cmd->add_option("--precision", f->runner.precision,
+                  "Compute precision of the matrix products: f32 (default; the CPU's only), or f16 "
+                  "/ bf16 on CUDA (F32 weight matrices become 16-bit on the device)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   cmd->add_option("--kv-type", f->kv_type, "KV cache type: f32 (default) or f16");
   cmd->add_option("--prefer", f->runner.prefer,
                   "Pick the GGUF whose name contains this in a directory");

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,19 @@ struct CompileOptions {
   Device device = Device::cpu();
   int threads = 0;                   // 0 = physical cores
   std::shared_ptr<ThreadPool> pool;  // shared between programs; created when null
+  // Compute precision of the matrix products. F32: weights as they are. F16 / BF16 (CUDA only):
+  // F32 parameters used only as linear weights or embedding tables are uploaded in that type,
+  // so their products round activations to it and sum in F32 (norms, attention, the rest F32).
+  DType precision = DType::F32;
 };
+
+// Free and total memory of a device in bytes, and its name; nullopt for the CPU. Throws when
+// the device is not available (or not built in).
+struct DeviceMemory {
+  int64_t free_bytes = 0, total_bytes = 0;
+  std::string name;
+};
+std::optional<DeviceMemory> device_memory(const Device& device);
 
 class Program {
  public:
@@ -55,7 +68,7 @@ class Program {
   // at compile time (kernels checked, arena allocated, parameters uploaded) and its run.
   struct DeviceState;
   static void require_device(const Device& device);
-  void prepare_device(const Device& device);
+  void prepare_device(const CompileOptions& options);
   std::map<std::string, Tensor> run_device(std::vector<void*>& bases);
   std::shared_ptr<DeviceState> device_;
 

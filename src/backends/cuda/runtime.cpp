@@ -149,9 +149,12 @@ void* Context::scratch(int64_t bytes) {
   return scratch_.data();
 }
 
-std::shared_ptr<const TensorView> Context::weight(const TensorView& host) {
+std::shared_ptr<const TensorView> Context::weight(const TensorView& host, DType as) {
   std::lock_guard<std::mutex> lock(mu_);
-  WeightKey key{host.data, host.dtype, host.shape.str()};
+  RLX_CHECK(
+      as == host.dtype || (host.dtype == DType::F32 && (as == DType::F16 || as == DType::BF16)),
+      "a {} weight cannot be uploaded as {}", dtype_name(host.dtype), dtype_name(as));
+  WeightKey key{host.data, as, host.shape.str()};
   auto it = weights_.find(key);
   if (it != weights_.end())
     if (auto w = it->second.lock()) return w;
@@ -176,6 +179,15 @@ std::shared_ptr<const TensorView> Context::weight(const TensorView& host) {
     held->buf = DeviceBuffer(device_, int64_t(h.size() * 2));
     upload(*this, held->buf.data(), h.data(), int64_t(h.size() * 2));
     held->view = TensorView(held->buf.data(), DType::F16, host.shape);
+  } else if (as != host.dtype) {  // F32 -> F16 / BF16 (--precision)
+    std::vector<uint16_t> h(size_t(host.numel()));
+    if (as == DType::F16)
+      f32_to_f16_row(host.ptr<float>(), h.data(), host.numel());
+    else
+      f32_to_bf16_row(host.ptr<float>(), h.data(), host.numel());
+    held->buf = DeviceBuffer(device_, int64_t(h.size() * 2));
+    upload(*this, held->buf.data(), h.data(), int64_t(h.size() * 2));
+    held->view = TensorView(held->buf.data(), as, host.shape);
   } else {
     held->buf = DeviceBuffer(device_, host.nbytes());
     upload(*this, held->buf.data(), host.data, host.nbytes());

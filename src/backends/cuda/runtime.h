@@ -86,7 +86,7 @@ class Context {
   // (keyed by data pointer, dtype and shape; kept alive by the programs holding it).
   // Q4_0, Q8_0, Q4_K, Q5_K, Q6_K stay in their block layout (quant.cu); other quantized
   // types are dequantized to F16 on upload.
-  std::shared_ptr<const TensorView> weight(const TensorView& host);
+  std::shared_ptr<const TensorView> weight(const TensorView& host, DType as);
 
   // Device mirror of a State tensor keyed by the host pointer: uploaded from the host on
   // first use, then kept on the device across runs (the host copy is not updated).

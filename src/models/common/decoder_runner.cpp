@@ -12,6 +12,7 @@
 #include "rlx/core/log.h"
 #include "rlx/io/weights.h"
 #include "rlx/models/registry.h"
+#include "rlx/runtime/program.h"
 
 namespace rlx::models {
 namespace fs = std::filesystem;
@@ -38,6 +39,42 @@ std::optional<json> read_json(const fs::path& p) {
   } catch (const json::exception& e) {
     fail("{}: invalid JSON: {}", p.string(), e.what());
   }
+}
+
+// Weights as the device will hold them, the KV cache and a workspace estimate against the
+// device's free memory (and max_memory_gb), before anything is uploaded.
+void check_device_memory(const io::WeightStore& weights, const nn::DecoderSpec& spec,
+                         const RunnerOptions& o, DType precision) {
+  const std::optional<DeviceMemory> mem = device_memory(o.device);
+  if (!mem) return;
+  double w = 0;
+  for (const auto& [name, t] : weights.tensors()) {
+    const DType d = t.dtype;
+    const bool native = d == DType::F16 || d == DType::BF16 || d == DType::Q4_0 ||
+                        d == DType::Q8_0 || d == DType::Q4_K || d == DType::Q5_K ||
+                        d == DType::Q6_K;
+    if (native || (d == DType::F32 && !(precision != DType::F32 && t.rank() == 2)))
+      w += double(t.nbytes());
+    else  // other quantized types expand to F16; F32 matrices become 16-bit with --precision
+      w += 2.0 * double(t.numel());
+  }
+  const double kv = double(spec.kv_bytes_per_token(o.kv_type)) * double(o.max_seq);
+  const int64_t chunk = o.prefill_chunk > 0 ? o.prefill_chunk : 512;
+  // Prefill activations (a few hidden- and FFN-wide rows per token) and the dequantization
+  // scratch of quantized prefill GEMMs.
+  const double work = double(64 << 20) + double(chunk) * double(6 * spec.hidden + 3 * spec.ffn) * 4;
+  const double need = w + kv + work, gib = double(1ull << 30);
+  RLX_CHECK(need <= double(mem->free_bytes),
+            "{} ({}): weights {:.2f} GiB + KV cache for {} tokens {:.2f} GiB + workspace about "
+            "{:.2f} GiB need {:.2f} GiB, but {:.2f} GiB of {:.2f} GiB is free; lower --max-seq, "
+            "use --kv-type f16 or a quantized file",
+            o.device.str(), mem->name, w / gib, o.max_seq, kv / gib, work / gib, need / gib,
+            double(mem->free_bytes) / gib, double(mem->total_bytes) / gib);
+  if (o.max_memory_gb > 0)
+    RLX_CHECK(need <= o.max_memory_gb * gib,
+              "{}: weights {:.2f} GiB + KV cache {:.2f} GiB + workspace about {:.2f} GiB exceed "
+              "max_memory_gb = {}",
+              o.device.str(), w / gib, kv / gib, work / gib, o.max_memory_gb);
 }
 
 }  // namespace
@@ -72,8 +109,12 @@ DecoderRunner::~DecoderRunner() = default;
 DecoderRunner DecoderRunner::Builder::build() const {
   const RunnerOptions& o = o_;
   RLX_CHECK(!o.weights.empty(), "no weights given (--weights PATH)");
-  RLX_CHECK(o.precision == "f32", "precision '{}' is not supported on CPU yet (use f32)",
-            o.precision);
+  RLX_CHECK(o.precision == "f32" || o.precision == "f16" || o.precision == "bf16",
+            "precision '{}' is not one of f32, f16, bf16", o.precision);
+  const DType precision =
+      o.precision == "f16" ? DType::F16 : (o.precision == "bf16" ? DType::BF16 : DType::F32);
+  RLX_CHECK(precision == DType::F32 || o.device.kind == Device::Kind::Cuda,
+            "precision '{}' needs --device cuda (the CPU computes in f32)", o.precision);
   RLX_CHECK(o.max_seq >= 0, "max_seq must be positive, got {}", o.max_seq);
   RLX_CHECK(o.prefill_chunk >= 0 && o.prefill_chunk <= 8192,
             "prefill chunk (--ubatch) must be between 1 and 8192 tokens, got {}", o.prefill_chunk);
@@ -153,6 +194,8 @@ DecoderRunner DecoderRunner::Builder::build() const {
         "lower --max-seq or use --kv-type f16",
         weight_bytes / double(1ull << 30), max_seq, kv_bytes / double(1ull << 30), o.max_memory_gb);
   }
+  if (o.device.kind == Device::Kind::Cuda)
+    check_device_memory(*impl->weights, spec, impl->opt, precision);  // max_seq resolved
   // Large checkpoints: read the mapping up front with a progress bar instead of stalling
   // silently inside the first forward pass.
   if (o.verbose && weight_bytes > double(256ll << 20)) {
@@ -166,6 +209,7 @@ DecoderRunner DecoderRunner::Builder::build() const {
   CompileOptions co;
   co.device = o.device;  // Program::compile says when a device is missing or not built in
   co.threads = o.threads;
+  co.precision = precision;
   impl->programs = std::make_unique<ProgramCache>(co);
   // Build one program now so that missing or misshapen tensors are reported at load.
   DecoderRunner r(std::move(impl));
