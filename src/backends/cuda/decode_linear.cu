@@ -191,6 +191,18 @@ __device__ inline void kscale_min(const R& r, int j, float& sc, float& m) {
   }
 }
 
+// Scales and mins of the sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles) of chunk c,
+// times the block's d and dmin (header words v[0..3]).
+template <typename R>
+__device__ inline void kscale_pair(const R& r, int c, float& d1, float& m1, float& d2, float& m2) {
+  const float d = half_lo(r.v[0]), dmin = half_hi(r.v[0]);
+  float sc, m;
+  kscale_min(r, 2 * c, sc, m);
+  d1 = d * sc, m1 = dmin * m;
+  kscale_min(r, 2 * c + 1, sc, m);
+  d2 = d * sc, m2 = dmin * m;
+}
+
 // Q4_K: d, dmin, scales[12], qs[128]. Lane p: chunk c = p / 4 (64 elements), bytes
 // l0 = 8 (p % 4) of its 32: elements 64c + l0 + i (low nibbles, sub-block 2c) and
 // 64c + 32 + l0 + i (high nibbles, sub-block 2c + 1).
@@ -209,12 +221,8 @@ struct Fmt<int(DType::Q4_K)> {
   __device__ static void dot(const R& r, int p, const float* xb, int64_t K, int rows,
                              float (&acc)[M]) {
     const int c = p >> 2, l0 = 8 * (p & 3);
-    const float d = half_lo(r.v[0]), dmin = half_hi(r.v[0]);
-    float sc, m;
-    kscale_min(r, 2 * c, sc, m);
-    const float d1 = d * sc, m1 = dmin * m;
-    kscale_min(r, 2 * c + 1, sc, m);
-    const float d2 = d * sc, m2 = dmin * m;
+    float d1, m1, d2, m2;
+    kscale_pair(r, c, d1, m1, d2, m2);
     float lo[8], hi[8];
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
@@ -244,12 +252,8 @@ struct Fmt<int(DType::Q5_K)> {
   __device__ static void dot(const R& r, int p, const float* xb, int64_t K, int rows,
                              float (&acc)[M]) {
     const int c = p >> 2, l0 = 8 * (p & 3);
-    const float d = half_lo(r.v[0]), dmin = half_hi(r.v[0]);
-    float sc, m;
-    kscale_min(r, 2 * c, sc, m);
-    const float d1 = d * sc, m1 = dmin * m;
-    kscale_min(r, 2 * c + 1, sc, m);
-    const float d2 = d * sc, m2 = dmin * m;
+    float d1, m1, d2, m2;
+    kscale_pair(r, c, d1, m1, d2, m2);
     float lo[8], hi[8];
 #pragma unroll
     for (int i = 0; i < 8; ++i) {
