@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "rlx/core/error.h"
+#include "rlx/core/page_release.h"
 
 namespace rlx::io {
 
@@ -30,6 +31,7 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
     ::close(fd);
     RLX_CHECK(p != MAP_FAILED, "cannot map '{}': {}", path, std::strerror(err));
     f->data_ = static_cast<const uint8_t*>(p);
+    register_releasable(p, f->size_);  // read-only and file-backed: pages can be re-read
   } else {
     ::close(fd);
   }
@@ -59,7 +61,10 @@ const uint8_t* MappedFile::aligned(size_t offset, size_t n, size_t align) const 
 }
 
 MappedFile::~MappedFile() {
-  if (data_ && owned_) munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ && owned_) {
+    unregister_releasable(data_);
+    munmap(const_cast<uint8_t*>(data_), size_);
+  }
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {

@@ -7,6 +7,7 @@
 
 #include "rlx/core/error.h"
 #include "rlx/core/log.h"
+#include "rlx/core/page_release.h"
 #include "rlx/runtime/program.h"
 #include "runtime/device_state.h"
 #include "runtime/op_profile.h"
@@ -235,6 +236,9 @@ void Program::prepare_device(const CompileOptions& options) {
     const bool convert = options.precision != DType::F32 && host.dtype == DType::F32 &&
                          host.rank() == 2 && matrix_only[size_t(v)];
     auto w = d->ctx->weight(host, convert ? options.precision : host.dtype);
+    // The device holds it now: a file-mapped host copy stops counting in resident memory (it
+    // is read again from the file if the host ever needs it).
+    release_pages(host.data, size_t(host.nbytes()));
     d->storage[size_t(v)] = w->dtype;  // F16 for a dequantized quantized weight
     d->weights.push_back(std::move(w));
   }

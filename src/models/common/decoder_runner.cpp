@@ -197,8 +197,9 @@ DecoderRunner DecoderRunner::Builder::build() const {
   if (o.device.kind == Device::Kind::Cuda)
     check_device_memory(*impl->weights, spec, impl->opt, precision);  // max_seq resolved
   // Large checkpoints: read the mapping up front with a progress bar instead of stalling
-  // silently inside the first forward pass.
-  if (o.verbose && weight_bytes > double(256ll << 20)) {
+  // silently inside the first forward pass. On CUDA the upload reads each tensor once and
+  // gives its pages back right after (reading everything first would hold the whole file).
+  if (o.verbose && weight_bytes > double(256ll << 20) && o.device.kind == Device::Kind::Cpu) {
     const std::string name = fs::path(files.files.front()).filename().string();
     impl->weights->prefetch([&](int64_t done, int64_t total) {
       log_progress("loading " + name, double(done) / double(total),
@@ -206,6 +207,9 @@ DecoderRunner DecoderRunner::Builder::build() const {
                                double(total) / double(1ll << 30)));
     });
   }
+  if (o.verbose && o.device.kind != Device::Kind::Cpu)
+    log_info("uploading {:.2f} GiB of weights to {}", weight_bytes / double(1ull << 30),
+             o.device.str());
   CompileOptions co;
   co.device = o.device;  // Program::compile says when a device is missing or not built in
   co.threads = o.threads;
