@@ -48,7 +48,6 @@ class WeightStore {
   TensorView get(const std::string& model_name) const;
   std::optional<TensorView> find(const std::string& model_name) const;
   const std::vector<std::string>& names() const { return order_; }               // file names
-  const std::map<std::string, TensorView>& tensors() const { return tensors_; }  // by file name
   std::vector<std::string> unused() const;
   int64_t total_bytes() const;
   // Reads every tensor's pages once (so the first forward pass does not stall on disk),

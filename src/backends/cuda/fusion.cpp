@@ -80,7 +80,7 @@ bool fused_norm_linears(const KernelArgs& norm, std::span<const KernelArgs> line
   const TensorView* w = norm.in.size() > 1 ? &norm.in[1] : nullptr;
   if (!f32_contiguous(x) || x.numel() != d.M * d.K || x.shape.back() != d.K ||
       linears[0].in[0].data != norm.out.data || (w && (!f32_contiguous(*w) || w->numel() != d.K)) ||
-      !outputs_clear_of(linears, x))
+      !outputs_clear_of(linears, x) || (w && !outputs_clear_of(linears, *w)))
     return false;
   d.input = LinearInput::RmsNorm;
   d.x = x.ptr<float>();
@@ -106,6 +106,7 @@ bool fused_glu_linears(const KernelArgs* norm, std::span<const KernelArgs> gate_
   if (overlap(mul.out, x)) return false;  // blocks write it while others stage x
   if (norm) {
     const TensorView* w = norm->in.size() > 1 ? &norm->in[1] : nullptr;
+    if (w && overlap(mul.out, *w)) return false;
     if (!f32_contiguous(x) || x.numel() != d.M * d.K || x.shape.back() != d.K ||
         gate.in[0].data != norm->out.data || (w && (!f32_contiguous(*w) || w->numel() != d.K)))
       return false;
@@ -169,6 +170,8 @@ bool fused_norm_rope(std::span<const KernelArgs* const> norms, std::span<const K
                    x.shape[3] != D)))
       return false;
     if (n && r.in[0].data != n->out.data) return false;
+    // A block stages its row before writing it, so y may be x itself, but not shifted into it.
+    if (overlap(r.out, x) && r.out.data != x.data) return false;
     if (r.in[1].data != pos.data || r.in[2].data != inv.data ||
         r.node.attrs.rope_dims != ra.rope_dims || r.node.attrs.rope_style != ra.rope_style ||
         r.node.attrs.attn_factor != ra.attn_factor)

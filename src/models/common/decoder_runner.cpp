@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -41,14 +42,17 @@ std::optional<json> read_json(const fs::path& p) {
   }
 }
 
-// Weights as the device will hold them, the KV cache and a workspace estimate against the
-// device's free memory (and max_memory_gb), before anything is uploaded.
-void check_device_memory(const io::WeightStore& weights, const nn::DecoderSpec& spec,
+// The decode graph's weights as the device will hold them, the KV cache and a workspace
+// estimate against the device's free memory (and max_memory_gb), before anything is uploaded.
+// Weights another runner of this process already uploaded count again (an overestimate).
+void check_device_memory(const ir::Graph& decode, const nn::DecoderSpec& spec,
                          const RunnerOptions& o, DType precision) {
   const std::optional<DeviceMemory> mem = device_memory(o.device);
   if (!mem) return;
   double w = 0;
-  for (const auto& [name, t] : weights.tensors()) {
+  std::set<const void*> seen;  // a tied embedding / lm_head is one upload
+  for (const auto& [v, t] : decode.param_data) {
+    if (!seen.insert(t.data).second) continue;
     const DType d = t.dtype;
     const bool native = d == DType::F16 || d == DType::BF16 || d == DType::Q4_0 ||
                         d == DType::Q8_0 || d == DType::Q4_K || d == DType::Q5_K ||
@@ -194,8 +198,6 @@ DecoderRunner DecoderRunner::Builder::build() const {
         "lower --max-seq or use --kv-type f16",
         weight_bytes / double(1ull << 30), max_seq, kv_bytes / double(1ull << 30), o.max_memory_gb);
   }
-  if (o.device.kind == Device::Kind::Cuda)
-    check_device_memory(*impl->weights, spec, impl->opt, precision);  // max_seq resolved
   // Large checkpoints: read the mapping up front with a progress bar instead of stalling
   // silently inside the first forward pass. On CUDA the upload reads each tensor once and
   // gives its pages back right after (reading everything first would hold the whole file).
@@ -219,9 +221,11 @@ DecoderRunner DecoderRunner::Builder::build() const {
   DecoderRunner r(std::move(impl));
   r.impl_->cache = r.new_cache();
   nn::DecoderGraphOptions go{1, max_seq, o.kv_type, true};
-  Program& decode = r.impl_->programs->get("T=1:all=1", [&] {
-    return nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned);
-  });
+  ir::Graph decode_graph =
+      nn::build_decoder_graph(r.impl_->spec, *r.impl_->weights, go, r.impl_->owned);
+  if (o.device.kind == Device::Kind::Cuda)  // before compiling uploads the weights
+    check_device_memory(decode_graph, spec, r.impl_->opt, precision);
+  Program& decode = r.impl_->programs->get("T=1:all=1", [&] { return std::move(decode_graph); });
   release_free_heap();
   auto unused = r.impl_->weights->unused();
   if (!r.impl_->spec.rope_scaling.freq_factors.empty())  // read by the family's from_gguf
