@@ -13,6 +13,8 @@
 // units of F16/BF16 rows or fixed pieces of quantized blocks (Fmt below, the CPU reference's
 // block layouts and element formulas), F32 products and sums.
 #include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "backends/cuda/common.cuh"
 
@@ -20,9 +22,10 @@ namespace rlx::cuda {
 namespace {
 
 constexpr int kWarps = 8;  // warps per block
-// Shared memory for the staged input: within the 48 KiB every device gives a block without the
-// opt-in (with the kernel's static shared memory); larger inputs take the cuBLAS paths.
-constexpr int64_t kMaxStageBytes = 46 << 10;
+// Shared memory for the staged input: at most this, and within what the device lets a block
+// opt in to (less the kernel's static shared memory); larger inputs take the cuBLAS paths.
+constexpr int64_t kMaxStageBytes = 96 << 10;
+constexpr int64_t kStaticSmem = 2 << 10;  // red[], sums[] (under 0.5 KiB) with room to spare
 
 template <int W>
 struct Raw {  // one lane's undecoded share of a block
@@ -511,6 +514,21 @@ TypeInfo type_info(DType t) {
   }
 }
 
+// The current device's opt-in shared memory per block (bytes), asked once per device.
+int64_t device_smem_limit() {
+  static std::mutex mu;
+  static std::map<int, int64_t> by_device;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return 48 << 10;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = by_device.find(dev);
+  if (it != by_device.end()) return it->second;
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
+    v = 48 << 10;
+  return by_device[dev] = v;
+}
+
 bool aligned(const void* p, int a) {
   return reinterpret_cast<uintptr_t>(p) % uintptr_t(a) == 0;
 }
@@ -520,6 +538,9 @@ bool aligned(const void* p, int a) {
 template <int T, int M>
 void launch_typed(Params p, int sms, int64_t smem, cudaStream_t s) {
   auto* kernel = k_decode_linear<T, M>;
+  if (smem > (40 << 10))  // 48 KiB with the static shared memory needs the opt-in
+    RLX_CUDA_CHECK(
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   int per_sm = 0;
   RLX_CUDA_CHECK(
       cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kWarps * 32, size_t(smem)));
@@ -600,7 +621,8 @@ void launch_group(const DecodeLinear& d, int first, int last, int sms, cudaStrea
 
 bool decode_linear_fits(const DecodeLinear& d) {
   if (d.count < 1 || d.count > kGemvMaxParts || d.M < 1 || d.M > kDecodeLinearMaxM || d.K <= 0 ||
-      d.K % 8 != 0 || d.M * d.K * 4 > kMaxStageBytes || !d.x || !aligned(d.x, 16))
+      d.K % 8 != 0 || d.M * d.K * 4 > kMaxStageBytes || !d.x || !aligned(d.x, 16) ||
+      d.M * d.K * 4 + kStaticSmem > device_smem_limit())
     return false;
   if (d.residual && d.count != 1) return false;
   // GLU: gate and up of one type and size (one launch).
