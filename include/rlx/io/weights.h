@@ -47,7 +47,7 @@ class WeightStore {
   // Throws rlx::Error naming the tensor and listing the closest existing names.
   TensorView get(const std::string& model_name) const;
   std::optional<TensorView> find(const std::string& model_name) const;
-  const std::vector<std::string>& names() const { return order_; }               // file names
+  const std::vector<std::string>& names() const { return order_; }  // file names
   std::vector<std::string> unused() const;
   int64_t total_bytes() const;
   // Reads every tensor's pages once (so the first forward pass does not stall on disk),
