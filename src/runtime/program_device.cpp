@@ -110,8 +110,7 @@ void group_steps(const ir::Graph& g, const std::vector<ir::ValueId>& steps,
   auto decode_weight = [&](size_t i) {  // a linear the decode linear kernel can take
     if (!is(i, OpKind::Linear)) return false;
     const DType t = d.storage[size_t(root[size_t(node(i)->inputs[1])])];
-    return t == DType::F16 || t == DType::BF16 || t == DType::Q4_0 || t == DType::Q8_0 ||
-           t == DType::Q4_K || t == DType::Q5_K || t == DType::Q6_K;
+    return t == DType::F16 || t == DType::BF16 || cuda::native_quant(t);
   };
   // Consecutive decode linears from step i whose input is a view of `in` (at most kGemvMaxParts).
   auto linears_from = [&](size_t i, ir::ValueId in) {
@@ -210,6 +209,16 @@ std::optional<DeviceMemory> device_memory(const Device& device) {
   return DeviceMemory{info.free_bytes, info.total_bytes, info.name};
 }
 
+int64_t device_weight_bytes(const Device& device, const TensorView& param, DType precision) {
+  if (device.kind == Device::Kind::Cpu) return param.nbytes();
+  // As Context::weight and prepare_device store it: other quantized types expand to F16, F32
+  // matrices become 16-bit under a 16-bit precision (prepare_device also requires that they
+  // only feed linears or embeddings).
+  const bool to_half = (is_quantized(param.dtype) && !cuda::native_quant(param.dtype)) ||
+                       (param.dtype == DType::F32 && precision != DType::F32 && param.rank() == 2);
+  return to_half ? 2 * param.numel() : param.nbytes();
+}
+
 void Program::prepare_device(const CompileOptions& options) {
   const Device& device = options.device;
   const ir::Graph& g = graph_;
@@ -225,13 +234,14 @@ void Program::prepare_device(const CompileOptions& options) {
   for (size_t i = 0; i < g.nodes.size(); ++i) d->storage[i] = g.nodes[i].dtype;
   // With a 16-bit precision, F32 parameters that only feed linears (as the weight) or
   // embeddings (as the table) are uploaded in that type.
-  std::vector<bool> matrix_only(g.nodes.size(), true);
-  for (const ir::Node& n : g.nodes)
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      const bool as_matrix =
-          (n.op == ir::OpKind::Linear && k == 1) || (n.op == ir::OpKind::Embedding && k == 0);
-      if (!as_matrix) matrix_only[size_t(n.inputs[k])] = false;
-    }
+  std::vector<bool> matrix_only(g.nodes.size(), options.precision != DType::F32);
+  if (options.precision != DType::F32)
+    for (const ir::Node& n : g.nodes)
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        const bool as_matrix =
+            (n.op == ir::OpKind::Linear && k == 1) || (n.op == ir::OpKind::Embedding && k == 0);
+        if (!as_matrix) matrix_only[size_t(n.inputs[k])] = false;
+      }
   for (auto& [v, host] : g.param_data) {
     const bool convert = options.precision != DType::F32 && host.dtype == DType::F32 &&
                          host.rank() == 2 && matrix_only[size_t(v)];
@@ -495,6 +505,10 @@ void Program::require_device(const Device& device) {
   fail("device {} is not available in this build of rlx (CPU only)", device.str());
 }
 void Program::prepare_device(const CompileOptions&) {}
+
+int64_t device_weight_bytes(const Device&, const TensorView& param, DType) {
+  return param.nbytes();
+}
 
 std::optional<DeviceMemory> device_memory(const Device& device) {
   if (device.kind == Device::Kind::Cpu) return std::nullopt;

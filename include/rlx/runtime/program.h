@@ -32,6 +32,10 @@ struct DeviceMemory {
   std::string name;
 };
 std::optional<DeviceMemory> device_memory(const Device& device);
+// Bytes a parameter takes once uploaded to `device` with that compile precision (as a linear
+// weight): F16/BF16 and the natively kept quantized types as stored, other quantized types as
+// F16, F32 matrices as 16-bit under a 16-bit precision.
+int64_t device_weight_bytes(const Device& device, const TensorView& param, DType precision);
 
 class Program {
  public:

@@ -189,6 +189,12 @@ __global__ void __launch_bounds__(kWarps * 32)
   const float* nk = fold ? e.new_k + (b * a.Tk * a.Hkv + hk) * a.D : nullptr;
   const float* nv = fold ? e.new_v + (b * a.Tk * a.Hkv + hk) * a.Dv : nullptr;
   const int64_t nk_js = a.Hkv * a.D, nv_js = a.Hkv * a.Dv;
+  // 16-byte vector vi of key j's K or V row: from the inputs for a new key, else the cache.
+  auto row_vec = [&](const KT* cache, int64_t js, const float* fresh, int64_t fresh_js, int j,
+                     int vi) {
+    return j >= nbase ? pack_new<KT>(fresh + int64_t(j - nbase) * fresh_js + vi * VW)
+                      : load16(cache + int64_t(j) * js + vi * VW);
+  };
   auto prefetch_tile = [&](int tile) {  // K and V rows of a tile into L2, a row per lane
     if (tile >= t_end) return;
     const int j = jlo + tile * kTile + lane;
@@ -270,9 +276,7 @@ __global__ void __launch_bounds__(kWarps * 32)
             for (int cc = 0; cc < CP; ++cc) {
               const int vi = sub + 8 * (c0 + cc);
               kv[k][cc] = make_uint4(0u, 0u, 0u, 0u);
-              if (kk < n && vi < nvk)
-                kv[k][cc] = jk >= nbase ? pack_new<KT>(nk + int64_t(jk - nbase) * nk_js + vi * VW)
-                                        : load16(kp + int64_t(jk) * a.k_js + vi * VW);
+              if (kk < n && vi < nvk) kv[k][cc] = row_vec(kp, a.k_js, nk, nk_js, jk, vi);
             }
           }
 #pragma unroll
@@ -363,9 +367,7 @@ __global__ void __launch_bounds__(kWarps * 32)
         for (int c = 0; c < NV; ++c) {
           const int vi = vs + c * lpr;
           vv[u][c] = make_uint4(0u, 0u, 0u, 0u);
-          if (jj < n && vi < nvv)
-            vv[u][c] = jv >= nbase ? pack_new<KT>(nv + int64_t(jv - nbase) * nv_js + vi * VW)
-                                   : load16(vp + int64_t(jv) * a.v_js + vi * VW);
+          if (jj < n && vi < nvv) vv[u][c] = row_vec(vp, a.v_js, nv, nv_js, jv, vi);
         }
       }
 #pragma unroll

@@ -13,8 +13,7 @@
 // units of F16/BF16 rows or fixed pieces of quantized blocks (Fmt below, the CPU reference's
 // block layouts and element formulas), F32 products and sums.
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <type_traits>
 
 #include "backends/cuda/common.cuh"
 
@@ -98,9 +97,10 @@ __device__ inline void dot8(const R& r, const float* xb, int64_t K, int rows, fl
 template <int T>
 struct Fmt;
 
-template <>
-struct Fmt<int(DType::F16)> {  // a "block" of 8 halves, one 16-byte load
-  static constexpr int kQK = 8, kBytes = 16, kLanes = 1;
+// 16-bit weights: a "block" of 8 values, one 16-byte load.
+template <bool kBf16>
+struct Fmt16 {
+  static constexpr int kQK = 8, kBytes = 16, kLanes = 1, kAlign = 16;
   static constexpr int kWords = 4;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;  // the staged input, rounded to the weight type
@@ -108,27 +108,17 @@ struct Fmt<int(DType::F16)> {  // a "block" of 8 halves, one 16-byte load
   __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
   template <int M>
   __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
-    dot8<false>(r, xb, K, rows, acc);
+    dot8<kBf16>(r, xb, K, rows, acc);
   }
 };
-
 template <>
-struct Fmt<int(DType::BF16)> {
-  static constexpr int kQK = 8, kBytes = 16, kLanes = 1;
-  static constexpr int kWords = 4;
-  static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
-  using X = float;  // the staged input, rounded to the weight type
-  using R = Raw<kWords>;
-  __device__ static void load(const uint8_t* b, int, R& r) { ld_u4(b, r.v); }
-  template <int M>
-  __device__ static void dot(const R& r, int, const X* xb, int64_t K, int rows, float (&acc)[M]) {
-    dot8<true>(r, xb, K, rows, acc);
-  }
-};
+struct Fmt<int(DType::F16)> : Fmt16<false> {};
+template <>
+struct Fmt<int(DType::BF16)> : Fmt16<true> {};
 
 template <>
 struct Fmt<int(DType::Q4_0)> {  // d, qs[16]; lane p: bytes 4p..4p+3 (elements 4p+i, 16+4p+i)
-  static constexpr int kQK = 32, kBytes = 18, kLanes = 4;
+  static constexpr int kQK = 32, kBytes = 18, kLanes = 4, kAlign = 2;
   static constexpr int kWords = 2;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
@@ -154,7 +144,7 @@ struct Fmt<int(DType::Q4_0)> {  // d, qs[16]; lane p: bytes 4p..4p+3 (elements 4
 
 template <>
 struct Fmt<int(DType::Q8_0)> {  // d, qs[32]; lane p: elements 8p..8p+7
-  static constexpr int kQK = 32, kBytes = 34, kLanes = 4;
+  static constexpr int kQK = 32, kBytes = 34, kLanes = 4, kAlign = 2;
   static constexpr int kWords = 3;
   static constexpr int kPrefetch = 8, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
@@ -208,12 +198,37 @@ __device__ inline void kscale_pair(const R& r, int c, float& d1, float& m1, floa
   d2 = d * sc, m2 = dmin * m;
 }
 
+// Q4_K (and with kFifth Q5_K, whose fifth bits are in words v[6..7]): lane p's 16 values,
+// chunk c = p / 4, bytes l0 = 8 (p % 4) of its qs (words v[4..5]), times the sub-block scales.
+template <bool kFifth, typename R, int M>
+__device__ inline void dot_k45(const R& r, int p, const float* xb, int64_t K, int rows,
+                               float (&acc)[M]) {
+  const int c = p >> 2, l0 = 8 * (p & 3);
+  float d1, m1, d2, m2;
+  kscale_pair(r, c, d1, m1, d2, m2);
+  float lo[8], hi[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int sh = 8 * (i & 3);
+    const uint32_t byte = (r.v[4 + i / 4] >> sh) & 0xFF;
+    int ql = int(byte & 0xF), qh = int(byte >> 4);
+    if constexpr (kFifth) {
+      const uint32_t hb = ((r.v[6 + i / 4] >> sh) & 0xFF) >> (2 * c);
+      ql += int(hb & 1) * 16, qh += int((hb >> 1) & 1) * 16;
+    }
+    lo[i] = d1 * float(ql) - m1;
+    hi[i] = d2 * float(qh) - m2;
+  }
+  dot_run(lo, xb + 64 * c + l0, K, rows, acc);
+  dot_run(hi, xb + 64 * c + 32 + l0, K, rows, acc);
+}
+
 // Q4_K: d, dmin, scales[12], qs[128]. Lane p: chunk c = p / 4 (64 elements), bytes
 // l0 = 8 (p % 4) of its 32: elements 64c + l0 + i (low nibbles, sub-block 2c) and
 // 64c + 32 + l0 + i (high nibbles, sub-block 2c + 1).
 template <>
 struct Fmt<int(DType::Q4_K)> {
-  static constexpr int kQK = 256, kBytes = 144, kLanes = 16;
+  static constexpr int kQK = 256, kBytes = 144, kLanes = 16, kAlign = 16;
   static constexpr int kWords = 6;
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
@@ -225,25 +240,14 @@ struct Fmt<int(DType::Q4_K)> {
   template <int M>
   __device__ static void dot(const R& r, int p, const float* xb, int64_t K, int rows,
                              float (&acc)[M]) {
-    const int c = p >> 2, l0 = 8 * (p & 3);
-    float d1, m1, d2, m2;
-    kscale_pair(r, c, d1, m1, d2, m2);
-    float lo[8], hi[8];
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      const uint32_t byte = (r.v[4 + i / 4] >> (8 * (i & 3))) & 0xFF;
-      lo[i] = d1 * float(byte & 0xF) - m1;
-      hi[i] = d2 * float(byte >> 4) - m2;
-    }
-    dot_run(lo, xb + 64 * c + l0, K, rows, acc);
-    dot_run(hi, xb + 64 * c + 32 + l0, K, rows, acc);
+    dot_k45<false>(r, p, xb, K, rows, acc);
   }
 };
 
 // Q5_K: d, dmin, scales[12], qh[32], qs[128]; the lane pieces of Q4_K plus the fifth bits.
 template <>
 struct Fmt<int(DType::Q5_K)> {
-  static constexpr int kQK = 256, kBytes = 176, kLanes = 16;
+  static constexpr int kQK = 256, kBytes = 176, kLanes = 16, kAlign = 16;
   static constexpr int kWords = 8;
   static constexpr int kPrefetch = 4, kMinBlocks = 3;  // loads in flight, blocks/SM
   using X = float;
@@ -256,20 +260,7 @@ struct Fmt<int(DType::Q5_K)> {
   template <int M>
   __device__ static void dot(const R& r, int p, const float* xb, int64_t K, int rows,
                              float (&acc)[M]) {
-    const int c = p >> 2, l0 = 8 * (p & 3);
-    float d1, m1, d2, m2;
-    kscale_pair(r, c, d1, m1, d2, m2);
-    float lo[8], hi[8];
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      const int sh = 8 * (i & 3);
-      const uint32_t byte = (r.v[4 + i / 4] >> sh) & 0xFF;
-      const uint32_t hb = ((r.v[6 + i / 4] >> sh) & 0xFF) >> (2 * c);
-      lo[i] = d1 * float(int(byte & 0xF) + int(hb & 1) * 16) - m1;
-      hi[i] = d2 * float(int(byte >> 4) + int((hb >> 1) & 1) * 16) - m2;
-    }
-    dot_run(lo, xb + 64 * c + l0, K, rows, acc);
-    dot_run(hi, xb + 64 * c + 32 + l0, K, rows, acc);
+    dot_k45<true>(r, p, xb, K, rows, acc);
   }
 };
 
@@ -277,7 +268,7 @@ struct Fmt<int(DType::Q5_K)> {
 // elements 128h + 32k + l0 + i for k = 0..3, i = 0..3.
 template <>
 struct Fmt<int(DType::Q6_K)> {
-  static constexpr int kQK = 256, kBytes = 210, kLanes = 16;
+  static constexpr int kQK = 256, kBytes = 210, kLanes = 16, kAlign = 2;
   static constexpr int kWords = 5;
   static constexpr int kPrefetch = 4, kMinBlocks = 4;  // loads in flight, blocks/SM
   using X = float;
@@ -491,42 +482,28 @@ __global__ void __launch_bounds__(kWarps * 32, M == 1 ? Fmt<T>::kMinBlocks : (M 
   }
 }
 
-struct TypeInfo {
-  int qk, bytes, lanes, align, prefetch;
-};
-TypeInfo type_info(DType t) {
+// Calls f(std::integral_constant<int, T>) for the decode linear's weight type t; false for
+// any other type.
+template <typename Fn>
+bool with_type(DType t, Fn&& f) {
   switch (t) {
     case DType::F16:
+      return f(std::integral_constant<int, int(DType::F16)>()), true;
     case DType::BF16:
-      return {8, 16, 1, 16, Fmt<int(DType::F16)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::BF16)>()), true;
     case DType::Q4_0:
-      return {32, 18, 4, 2, Fmt<int(DType::Q4_0)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::Q4_0)>()), true;
     case DType::Q8_0:
-      return {32, 34, 4, 2, Fmt<int(DType::Q8_0)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::Q8_0)>()), true;
     case DType::Q4_K:
-      return {256, 144, 16, 16, Fmt<int(DType::Q4_K)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::Q4_K)>()), true;
     case DType::Q5_K:
-      return {256, 176, 16, 16, Fmt<int(DType::Q5_K)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::Q5_K)>()), true;
     case DType::Q6_K:
-      return {256, 210, 16, 2, Fmt<int(DType::Q6_K)>::kPrefetch};
+      return f(std::integral_constant<int, int(DType::Q6_K)>()), true;
     default:
-      return {0, 0, 0, 0, 0};
+      return false;
   }
-}
-
-// The current device's opt-in shared memory per block (bytes), asked once per device.
-int64_t device_smem_limit() {
-  static std::mutex mu;
-  static std::map<int, int64_t> by_device;
-  int dev = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return 48 << 10;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = by_device.find(dev);
-  if (it != by_device.end()) return it->second;
-  int v = 0;
-  if (cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess)
-    v = 48 << 10;
-  return by_device[dev] = v;
 }
 
 bool aligned(const void* p, int a) {
@@ -585,13 +562,11 @@ void launch_m(const Params& p, int sms, int64_t smem, cudaStream_t s) {
 // One launch for parts [first, last) of d (one weight type).
 void launch_group(const DecodeLinear& d, int first, int last, int sms, cudaStream_t s) {
   const DType t = d.parts[first].type;
-  const TypeInfo ti = type_info(t);
   Params p{};
   p.rows = int(d.M), p.K = d.K, p.input = int(d.input);
   p.x = d.x, p.norm_w = d.norm_w, p.residual = d.residual, p.glu_out = d.glu_out;
   p.eps = d.eps, p.offset = d.offset;
   p.round = t == DType::F16 ? 1 : (t == DType::BF16 ? 2 : 0);
-  p.row_bytes = d.K / ti.qk * ti.bytes;
   for (int i = first; i < last; ++i) {
     const DecodeLinear::Part& pt = d.parts[i];
     p.part[i - first] = Part{static_cast<const uint8_t*>(pt.w), pt.bias, pt.y, pt.N};
@@ -599,30 +574,19 @@ void launch_group(const DecodeLinear& d, int first, int last, int sms, cudaStrea
   }
   if (d.glu_out) p.columns = d.parts[0].N;
   const int64_t smem = d.M * d.K * int64_t(sizeof(float));
-  switch (t) {
-    case DType::F16:
-      return launch_m<int(DType::F16)>(p, sms, smem, s);
-    case DType::BF16:
-      return launch_m<int(DType::BF16)>(p, sms, smem, s);
-    case DType::Q4_0:
-      return launch_m<int(DType::Q4_0)>(p, sms, smem, s);
-    case DType::Q8_0:
-      return launch_m<int(DType::Q8_0)>(p, sms, smem, s);
-    case DType::Q4_K:
-      return launch_m<int(DType::Q4_K)>(p, sms, smem, s);
-    case DType::Q5_K:
-      return launch_m<int(DType::Q5_K)>(p, sms, smem, s);
-    default:
-      return launch_m<int(DType::Q6_K)>(p, sms, smem, s);
-  }
+  with_type(t, [&](auto type) {
+    using F = Fmt<type.value>;
+    p.row_bytes = d.K / F::kQK * F::kBytes;
+    launch_m<type.value>(p, sms, smem, s);
+  });
 }
 
 }  // namespace
 
-bool decode_linear_fits(const DecodeLinear& d) {
+bool decode_linear_fits(const DecodeLinear& d, int64_t smem_limit) {
   if (d.count < 1 || d.count > kGemvMaxParts || d.M < 1 || d.M > kDecodeLinearMaxM || d.K <= 0 ||
       d.K % 8 != 0 || d.M * d.K * 4 > kMaxStageBytes || !d.x || !aligned(d.x, 16) ||
-      d.M * d.K * 4 + kStaticSmem > device_smem_limit())
+      d.M * d.K * 4 + kStaticSmem > smem_limit)
     return false;
   if (d.residual && d.count != 1) return false;
   // GLU: gate and up of one type and size (one launch).
@@ -631,9 +595,12 @@ bool decode_linear_fits(const DecodeLinear& d) {
     return false;
   for (int i = 0; i < d.count; ++i) {
     const DecodeLinear::Part& pt = d.parts[i];
-    const TypeInfo ti = type_info(pt.type);
-    if (ti.qk == 0 || d.K % ti.qk != 0 || !aligned(pt.w, ti.align) || pt.N <= 0 || !pt.y)
-      return false;
+    bool ok = pt.N > 0 && pt.y;
+    const bool known = with_type(pt.type, [&](auto type) {
+      using F = Fmt<type.value>;
+      ok = ok && d.K % F::kQK == 0 && aligned(pt.w, F::kAlign);
+    });
+    if (!known || !ok) return false;
   }
   return true;
 }

@@ -37,9 +37,25 @@ bool linear_parts(std::span<const KernelArgs> linears, DecodeLinear& d) {
   return true;
 }
 
-bool outputs_clear_of(std::span<const KernelArgs> linears, const TensorView& in) {
-  for (const KernelArgs& a : linears)
-    if (overlap(a.out, in)) return false;
+// Whether `out` stays clear of what every block reads before anything is written: the staged
+// input x and, with a norm, its weight.
+bool clear_of_inputs(const TensorView& out, const TensorView& x, const KernelArgs* norm) {
+  return !overlap(out, x) && !(norm && norm->in.size() > 1 && overlap(out, norm->in[1]));
+}
+
+// The RMSNorm whose output the linears read (at `linears_in`) as their staged input: its input
+// must be the M rows of K the kernel stages, its weight (if any) F32 [K].
+bool take_norm(const KernelArgs& norm, const void* linears_in, DecodeLinear& d) {
+  const TensorView& x = norm.in[0];
+  const TensorView* w = norm.in.size() > 1 ? &norm.in[1] : nullptr;
+  if (!f32_contiguous(x) || x.numel() != d.M * d.K || x.shape.back() != d.K ||
+      linears_in != norm.out.data || (w && (!f32_contiguous(*w) || w->numel() != d.K)))
+    return false;
+  d.input = LinearInput::RmsNorm;
+  d.x = x.ptr<float>();
+  d.norm_w = w ? w->ptr<float>() : nullptr;
+  d.eps = norm.node.attrs.eps;
+  d.offset = norm.node.attrs.offset_one ? 1.f : 0.f;
   return true;
 }
 
@@ -59,7 +75,7 @@ bool take_residual(const KernelArgs& linear, const KernelArgs& add, DecodeLinear
 }
 
 bool launch(const DecodeLinear& d, Context& ctx) {
-  if (!decode_linear_fits(d)) return false;
+  if (!decode_linear_fits(d, ctx.shared_per_block_optin())) return false;
   launch_decode_linear(d, ctx.multiprocessors(), ctx.stream());
   return true;
 }
@@ -75,18 +91,9 @@ bool fused_linears(std::span<const KernelArgs> linears) {
 
 bool fused_norm_linears(const KernelArgs& norm, std::span<const KernelArgs> linears) {
   DecodeLinear d;
-  if (!linear_parts(linears, d)) return false;
-  const TensorView& x = norm.in[0];
-  const TensorView* w = norm.in.size() > 1 ? &norm.in[1] : nullptr;
-  if (!f32_contiguous(x) || x.numel() != d.M * d.K || x.shape.back() != d.K ||
-      linears[0].in[0].data != norm.out.data || (w && (!f32_contiguous(*w) || w->numel() != d.K)) ||
-      !outputs_clear_of(linears, x) || (w && !outputs_clear_of(linears, *w)))
-    return false;
-  d.input = LinearInput::RmsNorm;
-  d.x = x.ptr<float>();
-  d.norm_w = w ? w->ptr<float>() : nullptr;
-  d.eps = norm.node.attrs.eps;
-  d.offset = norm.node.attrs.offset_one ? 1.f : 0.f;
+  if (!linear_parts(linears, d) || !take_norm(norm, linears[0].in[0].data, d)) return false;
+  for (const KernelArgs& a : linears)
+    if (!clear_of_inputs(a.out, norm.in[0], &norm)) return false;
   return launch(d, norm.ctx);
 }
 
@@ -103,19 +110,9 @@ bool fused_glu_linears(const KernelArgs* norm, std::span<const KernelArgs> gate_
       silu.in[0].numel() != gate.out.numel())
     return false;
   const TensorView& x = norm ? norm->in[0] : gate.in[0];
-  if (overlap(mul.out, x)) return false;  // blocks write it while others stage x
-  if (norm) {
-    const TensorView* w = norm->in.size() > 1 ? &norm->in[1] : nullptr;
-    if (w && overlap(mul.out, *w)) return false;
-    if (!f32_contiguous(x) || x.numel() != d.M * d.K || x.shape.back() != d.K ||
-        gate.in[0].data != norm->out.data || (w && (!f32_contiguous(*w) || w->numel() != d.K)))
-      return false;
-    d.input = LinearInput::RmsNorm;
-    d.norm_w = w ? w->ptr<float>() : nullptr;
-    d.eps = norm->node.attrs.eps;
-    d.offset = norm->node.attrs.offset_one ? 1.f : 0.f;
-  }
-  d.x = x.ptr<float>();
+  if (!clear_of_inputs(mul.out, x, norm)) return false;  // blocks write it while others stage x
+  if (norm && !take_norm(*norm, gate.in[0].data, d)) return false;
+  if (!norm) d.x = x.ptr<float>();
   d.glu_out = mul.out.ptr<float>();
   return launch(d, gate.ctx);
 }

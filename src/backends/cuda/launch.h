@@ -177,7 +177,8 @@ struct DecodeLinear {
   // are not written).
   float* glu_out = nullptr;
 };
-bool decode_linear_fits(const DecodeLinear& d);
+// smem_limit: the device's opt-in shared memory per block (Context::shared_per_block_optin).
+bool decode_linear_fits(const DecodeLinear& d, int64_t smem_limit);
 void launch_decode_linear(const DecodeLinear& d, int multiprocessors, cudaStream_t s);
 // decode_kernels.cu: small fused ops of a decode step.
 // out = silu(gate) * up (F32, contiguous).

@@ -120,6 +120,8 @@ Context::Context(int device) : device_(device) {
   RLX_CUDA_CHECK(cudaMalloc(&counters_, sizeof(int) * kMaxDecodeGroups));
   RLX_CUDA_CHECK(cudaMemset(counters_, 0, sizeof(int) * kMaxDecodeGroups));
   RLX_CUDA_CHECK(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, device));
+  RLX_CUDA_CHECK(cudaDeviceGetAttribute(&shared_per_block_optin_,
+                                        cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   auto off = [](const char* name) {
     const char* v = std::getenv(name);
     return v && std::string(v) == "0";

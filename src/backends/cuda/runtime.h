@@ -69,6 +69,8 @@ class Context {
   uint64_t scratch_epoch() const { return scratch_epoch_; }
 
   int multiprocessors() const { return multiprocessors_; }
+  // Shared memory a kernel may opt in to per block (bytes).
+  int shared_per_block_optin() const { return shared_per_block_optin_; }
   // kMaxDecodeGroups ints, zeroed at creation; kernels that count with them leave them zeroed.
   int* counters() const { return counters_; }
   // Fast paths (decode attention split over the keys, F16/BF16 matrix-vector kernel) and CUDA
@@ -105,6 +107,7 @@ class Context {
   int* error_flag_ = nullptr;
   int* counters_ = nullptr;
   int multiprocessors_ = 1;
+  int shared_per_block_optin_ = 48 << 10;
   bool fast_kernels_ = true, graphs_ = true;
   uint64_t scratch_epoch_ = 0, graph_launches_ = 0;
   DeviceBuffer scratch_;

@@ -53,17 +53,10 @@ void check_device_memory(const ir::Graph& decode, const nn::DecoderSpec& spec,
   std::set<const void*> seen;  // a tied embedding / lm_head is one upload
   for (const auto& [v, t] : decode.param_data) {
     if (!seen.insert(t.data).second) continue;
-    const DType d = t.dtype;
-    const bool native = d == DType::F16 || d == DType::BF16 || d == DType::Q4_0 ||
-                        d == DType::Q8_0 || d == DType::Q4_K || d == DType::Q5_K ||
-                        d == DType::Q6_K;
-    if (native || (d == DType::F32 && !(precision != DType::F32 && t.rank() == 2)))
-      w += double(t.nbytes());
-    else  // other quantized types expand to F16; F32 matrices become 16-bit with --precision
-      w += 2.0 * double(t.numel());
+    w += double(device_weight_bytes(o.device, t, precision));
   }
   const double kv = double(spec.kv_bytes_per_token(o.kv_type)) * double(o.max_seq);
-  const int64_t chunk = o.prefill_chunk > 0 ? o.prefill_chunk : 512;
+  const int64_t chunk = o.prefill_chunk > 0 ? o.prefill_chunk : kDefaultPrefillChunk;
   // Prefill activations (a few hidden- and FFN-wide rows per token) and the dequantization
   // scratch of quantized prefill GEMMs.
   const double work = double(64 << 20) + double(chunk) * double(6 * spec.hidden + 3 * spec.ffn) * 4;
